@@ -1,0 +1,1 @@
+"""The numerical core: networks, Gram matrices, data. It knows nothing of lemmas."""

@@ -1,0 +1,1 @@
+"""Lemma modules, grouped by paper. Each module registers its lemma on import."""

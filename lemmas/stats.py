@@ -1,0 +1,158 @@
+"""Statistics for verdicts: exact binomial intervals, multiple-testing control, exponent fits.
+
+* "With probability at least 1 − δ" claims: the trial count is fixed before the run; the failure count
+  gets a one-sided exact (Clopper–Pearson) interval at level α; the claim holds when the upper end is ≤ δ,
+  is violated when the lower end is > δ, and is undecided otherwise.
+* The family-wise false-alarm rate over many such checks is controlled by Holm's step-down procedure on
+  the exact binomial p-values (reports), which is never less powerful than the per-check Bonferroni level
+  the pass/fail verdicts use.
+* O(·)/Ω(·) claims: log-log least-squares exponent fits with bootstrap confidence intervals, and the
+  implied constant y / x^p with its own drift exponent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy import stats as _st
+
+from lemmas.result import Outcome
+
+
+def clopper_pearson_upper(failures: int, trials: int, alpha: float) -> float:
+    """One-sided exact upper confidence bound at level 1 − α on a binomial proportion."""
+    _check_counts(failures, trials)
+    if failures >= trials:
+        return 1.0
+    return float(_st.beta.ppf(1.0 - alpha, failures + 1, trials - failures))
+
+
+def clopper_pearson_lower(failures: int, trials: int, alpha: float) -> float:
+    """One-sided exact lower confidence bound at level 1 − α on a binomial proportion."""
+    _check_counts(failures, trials)
+    if failures <= 0:
+        return 0.0
+    return float(_st.beta.ppf(alpha, failures, trials - failures + 1))
+
+
+def binomial_pvalue_exceeds(failures: int, trials: int, delta: float) -> float:
+    """p-value of H0: P(failure) ≤ δ against the observed failure count: P(Bin(trials, δ) ≥ failures)."""
+    _check_counts(failures, trials)
+    return float(_st.binom.sf(failures - 1, trials, delta))
+
+
+def _check_counts(failures: int, trials: int) -> None:
+    if trials <= 0 or failures < 0 or failures > trials:
+        raise ValueError(f"need 0 <= failures <= trials and trials > 0, got {failures}/{trials}")
+
+
+@dataclass(frozen=True)
+class ProbabilityVerdict:
+    failures: int
+    trials: int
+    delta: float
+    alpha: float
+    lower: float
+    upper: float
+    p_value: float
+    outcome: Outcome
+
+
+def probability_claim(failures: int, trials: int, delta: float, alpha: float) -> ProbabilityVerdict:
+    """Decide "P(failure) ≤ δ" from a fixed number of independent trials (Clopper–Pearson, one-sided)."""
+    lo = clopper_pearson_lower(failures, trials, alpha)
+    hi = clopper_pearson_upper(failures, trials, alpha)
+    if hi <= delta:
+        outcome = Outcome.HOLDS
+    elif lo > delta:
+        outcome = Outcome.FAILS
+    else:
+        outcome = Outcome.UNDECIDED
+    return ProbabilityVerdict(failures, trials, delta, alpha, lo, hi, binomial_pvalue_exceeds(failures, trials, delta), outcome)
+
+
+def holm(p_values: Sequence[float], alpha: float) -> list[bool]:
+    """Holm's step-down procedure: which hypotheses are rejected at family-wise level α."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    reject = np.zeros(p.size, dtype=bool)
+    for rank, idx in enumerate(order):
+        if p[idx] <= alpha / (p.size - rank):
+            reject[idx] = True
+        else:
+            break
+    return reject.tolist()
+
+
+@dataclass(frozen=True)
+class ExponentFit:
+    """log y = log c + p·log x fitted by least squares; CI from a pairs bootstrap over the points."""
+
+    exponent: float
+    log_constant: float
+    ci_low: float
+    ci_high: float
+    level: float
+    points: int
+
+    def as_dict(self) -> dict:
+        return {
+            "exponent": self.exponent,
+            "constant": float(np.exp(self.log_constant)),
+            "ci": [self.ci_low, self.ci_high],
+            "level": self.level,
+            "points": self.points,
+        }
+
+
+def fit_exponent(
+    x: Sequence[float], y: Sequence[float], rng: np.random.Generator, *, level: float = 0.95, bootstrap: int = 2000
+) -> ExponentFit:
+    """Fit y ≈ c·x^p on a log-log scale, with a bootstrap percentile confidence interval for p.
+
+    Resampling is stratified by distinct x values (each size keeps its replicate count), so every
+    resample spans the whole grid and the slope is always defined.
+    """
+    lx = np.log(np.asarray(x, dtype=float))
+    ly = np.log(np.asarray(y, dtype=float))
+    if lx.size != ly.size or lx.size < 2 or np.unique(lx).size < 2:
+        raise ValueError("fit_exponent needs at least two distinct x values")
+    if not (np.all(np.isfinite(lx)) and np.all(np.isfinite(ly))):
+        raise ValueError("fit_exponent needs positive finite x and y")
+    slope, intercept = np.polyfit(lx, ly, 1)
+    groups = [np.flatnonzero(lx == v) for v in np.unique(lx)]
+    slopes = np.empty(bootstrap)
+    for b in range(bootstrap):
+        idx = np.concatenate([g[rng.integers(0, g.size, g.size)] for g in groups])
+        slopes[b] = np.polyfit(lx[idx], ly[idx], 1)[0]
+    tail = (1.0 - level) / 2.0
+    lo, hi = np.quantile(slopes, [tail, 1.0 - tail])
+    return ExponentFit(float(slope), float(intercept), float(lo), float(hi), level, int(lx.size))
+
+
+def exponent_claim(fit: ExponentFit, claimed: float, direction: str) -> Outcome:
+    """Compare a fitted exponent with a claimed one.
+
+    ``direction="upper"`` (an O(x^p) upper bound): fails when the whole CI lies above p (grows faster).
+    ``direction="lower"`` (an Ω(x^p) lower bound): fails when the whole CI lies below p.
+    ``direction="equal"`` (Θ or an exact rate): fails when p lies outside the CI.
+    """
+    if direction == "upper":
+        return Outcome.FAILS if fit.ci_low > claimed else Outcome.HOLDS
+    if direction == "lower":
+        return Outcome.FAILS if fit.ci_high < claimed else Outcome.HOLDS
+    if direction == "equal":
+        return Outcome.HOLDS if fit.ci_low <= claimed <= fit.ci_high else Outcome.FAILS
+    raise ValueError(f"direction must be upper, lower or equal, got {direction!r}")
+
+
+def implied_constants(x: Sequence[float], y: Sequence[float], claimed: float) -> np.ndarray:
+    """The implied constants y / x^p of an O(x^p) claim at each point."""
+    return np.asarray(y, dtype=float) / np.asarray(x, dtype=float) ** claimed
+
+
+def drift_fit(x: Sequence[float], y: Sequence[float], claimed: float, rng: np.random.Generator, **kw) -> ExponentFit:
+    """Exponent of the implied constant y/x^p against x: an O(x^p) claim predicts a drift ≤ 0."""
+    return fit_exponent(x, implied_constants(x, y, claimed), rng, **kw)

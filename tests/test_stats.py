@@ -1,0 +1,70 @@
+"""Statistics: exact binomial intervals, Holm, exponent fits."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from lemmas import stats as S
+from lemmas.result import Outcome
+
+
+def test_clopper_pearson_zero_failures_has_closed_form():
+    # With 0 failures the one-sided upper bound solves (1 - p)^n = alpha.
+    assert np.isclose(S.clopper_pearson_upper(0, 200, 0.01), 1 - 0.01 ** (1 / 200))
+
+
+def test_clopper_pearson_bounds_cover_truth_at_stated_rate():
+    rng = np.random.default_rng(0)
+    p, n, alpha = 0.07, 150, 0.05
+    k = rng.binomial(n, p, size=4000)
+    upper = np.array([S.clopper_pearson_upper(int(x), n, alpha) for x in k])
+    lower = np.array([S.clopper_pearson_lower(int(x), n, alpha) for x in k])
+    assert np.mean(upper < p) <= alpha
+    assert np.mean(lower > p) <= alpha
+
+
+def test_probability_claim_three_outcomes():
+    assert S.probability_claim(0, 200, 0.1, 0.01).outcome is Outcome.HOLDS
+    assert S.probability_claim(150, 200, 0.1, 0.01).outcome is Outcome.FAILS
+    assert S.probability_claim(20, 200, 0.1, 0.01).outcome is Outcome.UNDECIDED
+
+
+def test_binomial_pvalue_is_upper_tail():
+    assert np.isclose(S.binomial_pvalue_exceeds(5, 20, 0.1), stats.binom.sf(4, 20, 0.1))
+    assert S.binomial_pvalue_exceeds(0, 20, 0.1) == 1.0
+
+
+def test_holm_rejects_step_down():
+    assert S.holm([0.001, 0.02, 0.04, 0.5], 0.05) == [True, False, False, False]
+    assert S.holm([0.001, 0.012, 0.02, 0.5], 0.05) == [True, True, True, False]
+
+
+def test_counts_are_validated():
+    with pytest.raises(ValueError):
+        S.clopper_pearson_upper(3, 2, 0.05)
+
+
+def test_fit_exponent_recovers_slope_and_ci_covers():
+    rng = np.random.default_rng(3)
+    x = np.repeat([100, 400, 1600, 6400], 8)
+    y = 3.0 * x**-0.5 * np.exp(rng.normal(0, 0.1, x.size))
+    fit = S.fit_exponent(x, y, rng)
+    assert fit.ci_low < -0.5 < fit.ci_high
+    assert abs(np.exp(fit.log_constant) - 3.0) < 0.5
+    assert S.exponent_claim(fit, -0.5, "upper") is Outcome.HOLDS
+    assert S.exponent_claim(fit, -1.0, "upper") is Outcome.FAILS
+    assert S.exponent_claim(fit, 0.0, "lower") is Outcome.FAILS
+    assert S.exponent_claim(fit, -0.5, "equal") is Outcome.HOLDS
+
+
+def test_drift_of_implied_constant_is_zero_for_the_right_exponent():
+    rng = np.random.default_rng(4)
+    x = np.repeat([10, 100, 1000], 6)
+    y = 2 * x**1.0 * np.exp(rng.normal(0, 0.05, x.size))
+    assert abs(S.drift_fit(x, y, 1.0, rng).exponent) < 0.05
+    assert S.drift_fit(x, y, 0.5, rng).ci_low > 0.4
+
+
+def test_fit_exponent_rejects_degenerate_grids():
+    with pytest.raises(ValueError):
+        S.fit_exponent([1, 1, 1], [1, 2, 3], np.random.default_rng(0))

@@ -10,14 +10,8 @@ Stable public API (two-layer network of Du et al. 2018):
 
 __version__ = "0.1.0"
 
+from lemmas.certify import certified_lambda0  # noqa: E402
 from lemmas.core.twolayer import gram, gram_infinity, loss_and_grad  # noqa: E402
-
-
-def certified_lambda0(X):  # noqa: ANN001, ANN201 - thin re-export, documented in lemmas.certify
-    """Rigorous enclosure (lo, hi) of λ_min(H∞(X)); see :func:`lemmas.certify.certified_lambda0`."""
-    from lemmas.certify import certified_lambda0 as _impl
-
-    return _impl(X)
 
 
 __all__ = ["gram", "gram_infinity", "loss_and_grad", "certified_lambda0", "__version__"]

@@ -15,11 +15,12 @@ Observation conventions (keys a trial returns):
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from lemmas.registry import Kind, Settings, all_lemmas
+from lemmas.registry import Kind, Mode, Settings, all_checks
 from lemmas.result import Outcome, Tier, Verdict
 from lemmas.stats import drift_fit, exponent_claim, fit_exponent, implied_constants, probability_claim
 
@@ -45,9 +46,15 @@ def hypotheses_held(observations: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def per_check_alpha(settings: Settings) -> float:
-    """Bonferroni share of the family-wise level over every probability check in the registry."""
-    count = sum(1 for lemma in all_lemmas() for c in lemma.checks if c.kind is Kind.PROBABILITY)
-    return settings.alpha / max(count, 1)
+    """Bonferroni share of the family-wise level ``settings.alpha`` over every (check, case) of the run's mode
+    that may decide a verdict with :func:`probability_verdict` (probability and worst-case kinds)."""
+    return settings.alpha / _probability_case_count(settings.mode)
+
+
+@lru_cache(maxsize=None)
+def _probability_case_count(mode: Mode) -> int:
+    kinds = (Kind.PROBABILITY, Kind.WORST_CASE)
+    return max(1, sum(1 for check, _ in all_checks(mode) if check.kind in kinds))
 
 
 def weakest_tier(observations: Sequence[Mapping[str, Any]], default: Tier = Tier.ESTIMATED) -> Tier:

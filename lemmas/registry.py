@@ -152,7 +152,7 @@ class Settings:
     seed: int = 20181005
     mode: Mode = Mode.DEFAULT
     trials: int | None = None        # overrides each case's trial count when set
-    alpha: float = 0.01              # per-check significance for probability claims (Bonferroni over the registry)
+    alpha: float = 0.05              # family-wise level of the probability claims (split by Bonferroni per check-case)
     jobs: int = 1
     blas_threads: int | None = None  # None: leave as is (recorded); replays pin the recorded value
 

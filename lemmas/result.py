@@ -48,6 +48,11 @@ class Tier(str, enum.Enum):
     FLOAT = "float-certified"    # floating point with a rigorous rounding-error bound
     ESTIMATED = "estimated"      # plain floating point, no certificate
 
+    @classmethod
+    def of_enclosure(cls, name: str) -> "Tier":
+        """The tier of a :class:`lemmas.certify.Enclosure` (whose tier names are "interval", "float", …)."""
+        return cls.FLOAT if name == "float" else cls(name)
+
 
 def classify(outcome: Outcome, *, hypotheses_held: bool, confirmed: bool, erratum: bool) -> Status:
     """Map a raw outcome to a status.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lemmas.certify import lambda_min_enclosure
+from lemmas.result import Tier
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class NormAndMinEig:
     min_eig: float
     min_eig_lower: float
     min_eig_upper: float
-    tier: str
+    tier: str  # a lemmas.result.Tier value
 
 
 def spectral_norm_enclosure(D: np.ndarray, radius: float | np.ndarray = 0.0) -> tuple[float, float, float, str]:
@@ -31,7 +32,7 @@ def spectral_norm_enclosure(D: np.ndarray, radius: float | np.ndarray = 0.0) -> 
     upper = max(-low.lower, -high.lower)
     lower = max(-low.upper, -high.upper, 0.0)
     estimate = float(np.max(np.abs(np.linalg.eigvalsh(D))))
-    return estimate, lower, upper, low.tier
+    return estimate, lower, upper, Tier.of_enclosure(low.tier).value
 
 
 def norm_and_min_eig(D: np.ndarray, H: np.ndarray, radius_D: float | np.ndarray = 0.0, radius_H: float | np.ndarray = 0.0) -> NormAndMinEig:

@@ -4,12 +4,18 @@ f(W, a, x) = m^{-1/2} Σ_r a_r relu(w_rᵀx), with W ∈ ℝ^{m×d} (rows w_r), 
 L = Σ_i ½(f(x_i) − y_i)², activation indicator 𝕀{w_rᵀx_i ≥ 0} (the paper's footnote 2: σ′(0) := 1).
 
 Everything is processed in chunks over the width m, so memory is bounded by ``n × chunk`` and not by m.
+Large kernels run their width blocks on as many threads as the BLAS may use, each with single-threaded BLAS
+(see ``_blockwise``), so their results equal those of a run with BLAS pinned to one thread.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from typing import Iterator
+import os
+import queue
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from scipy.linalg import blas
@@ -18,6 +24,12 @@ from lemmas.core.validation import InputError, as_matrix, as_vector, unit_rows
 
 #: Default budget of float64 elements in one (n × chunk) block.
 BLOCK_ELEMENTS = 1 << 22
+#: Float64 elements of one pre-activation block (1 MiB), small enough to stay in a core's L2 cache: the
+#: elementwise passes (mask, relu, scaling) then run on cached data instead of streaming an n × chunk block
+#: through memory.
+CACHE_ELEMENTS = 1 << 17
+#: Below this many pre-activation entries, a kernel runs its blocks in the calling thread.
+THREADED_MIN_ELEMENTS = 1 << 21
 #: Pattern counts are accumulated in float32 per chunk; exact while a chunk has at most 2^24 neurons.
 _FLOAT32_EXACT = 1 << 24
 
@@ -27,9 +39,95 @@ def default_chunk(n: int, m: int) -> int:
     return int(max(1, min(m, _FLOAT32_EXACT, BLOCK_ELEMENTS // max(n, 1))))
 
 
+def cache_chunk(n: int, m: int) -> int:
+    """A width chunk so that one chunk × n float64 pre-activation block holds about ``CACHE_ELEMENTS`` entries."""
+    return int(max(1, min(m, CACHE_ELEMENTS // max(n, 1))))
+
+
 def _chunks(m: int, chunk: int) -> Iterator[slice]:
     for start in range(0, m, chunk):
         yield slice(start, min(m, start + chunk))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Width blocks, run on as many threads as the BLAS may use.
+#
+# Each block of rows of W gets its pre-activations W[rows] Xᵀ (one GEMM into a cache-sized buffer) and then
+# the kernel's elementwise work. The blocks run on Python threads, each with single-threaded BLAS: NumPy
+# releases the GIL in GEMMs and ufuncs, so the blocks run in parallel without the BLAS's per-call thread
+# synchronisation (costly over many small calls, and badly so on a loaded machine), and the elementwise
+# passes run in parallel too. A block's result depends on that block alone and per-block results are summed
+# in block order, so the results do not depend on the number of threads.
+
+_THREADS: dict[str, Any] = {"pid": None, "pool": None, "size": 0, "blas": None}
+
+
+def _blas() -> Any:
+    """The loaded BLAS libraries (threadpoolctl), looked up once per process."""
+    if _THREADS["blas"] is None:
+        from threadpoolctl import ThreadpoolController
+
+        _THREADS["blas"] = ThreadpoolController().select(user_api="blas")
+    return _THREADS["blas"]
+
+
+def _thread_pool(size: int) -> ThreadPoolExecutor:
+    if _THREADS["pid"] != os.getpid() or _THREADS["size"] < size:      # a forked child needs its own threads
+        _THREADS.update(pid=os.getpid(), pool=ThreadPoolExecutor(size, thread_name_prefix="twolayer"), size=size)
+    return _THREADS["pool"]
+
+
+def _blockwise(
+    X: np.ndarray, W: np.ndarray, chunk: int, fn: Callable[[slice, np.ndarray], Any], total: np.ndarray | None = None
+) -> None:
+    """Call ``fn(rows, W[rows] Xᵀ)`` for every block of ``chunk`` rows of W (the block is a reused buffer).
+
+    With ``total``, each block's result is added to it in block order.
+    """
+    m, n = W.shape[0], X.shape[0]
+    blocks = _chunks(m, chunk)
+    rows = min(chunk, m)
+    threads = 1
+    if m > chunk and m * n >= THREADED_MIN_ELEMENTS:
+        threads = min(-(-m // chunk), max((lib.num_threads for lib in _blas().lib_controllers), default=1))
+    buffers: queue.SimpleQueue = queue.SimpleQueue()
+    for _ in range(threads):
+        buffers.put(np.empty((rows, n)))
+
+    def run(sl: slice) -> Any:
+        buffer = buffers.get()
+        try:
+            P = buffer[: sl.stop - sl.start]
+            np.matmul(W[sl], X.T, out=P)
+            return fn(sl, P)
+        finally:
+            buffers.put(buffer)
+
+    if threads == 1:
+        _consume(map(run, blocks), total)
+        return
+    pool = _thread_pool(threads)
+    with _blas().limit(limits=1):
+        while wave := list(itertools.islice(blocks, 4 * threads)):     # a bounded number of pending results
+            _consume(pool.map(run, wave), total)
+
+
+def _consume(results: Iterator[Any], total: np.ndarray | None) -> None:
+    for result in results:
+        if total is not None:
+            total += result
+
+
+def _hidden_sum(X: np.ndarray, W: np.ndarray, a: np.ndarray, chunk: int) -> np.ndarray:
+    """Σ_r a_r relu(w_rᵀx_i) for every row of X (the network output times √m)."""
+    total = np.zeros(X.shape[0])
+
+    def block(rows: slice, P: np.ndarray) -> np.ndarray:
+        np.maximum(P, 0.0, out=P)
+        return a[rows] @ P
+
+    _blockwise(X, W, chunk, block, total)
+    return total
 
 
 def init_two_layer(rng: np.random.Generator, m: int, d: int, kappa: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -58,13 +156,7 @@ def predictions(X: np.ndarray, W: np.ndarray, a: np.ndarray, chunk: int | None =
     X, W = _check_xw(X, W)
     a = as_vector("a", a, size=W.shape[0])
     n, m = X.shape[0], W.shape[0]
-    chunk = chunk or default_chunk(n, m)
-    u = np.zeros(n)
-    for sl in _chunks(m, chunk):
-        P = X @ W[sl].T
-        np.maximum(P, 0.0, out=P)
-        u += P @ a[sl]
-    return u / math.sqrt(m)
+    return _hidden_sum(X, W, a, chunk or cache_chunk(n, m)) / math.sqrt(m)
 
 
 def loss_and_grad(
@@ -72,30 +164,26 @@ def loss_and_grad(
 ) -> tuple[float, np.ndarray]:
     """Loss L(W) = Σ_i ½(u_i − y_i)² and ∂L/∂W (eq. 4: indicator ``>= 0``), shape (m, d).
 
-    Two width passes: the first computes u, the second the gradient from the stored activation
-    patterns (boolean, n × m bytes), so each pass is one GEMM of the shapes the issue names.
+    Two width passes over cache-sized blocks: the first computes u, the second recomputes each block's
+    pre-activations (a GEMM on cached data, cheaper than storing n × m patterns) and forms the gradient
+    rows ∂L/∂w_r = (a_r/√m) Σ_i 𝕀{w_rᵀx_i ≥ 0}(u_i − y_i) x_i. Extra memory: a cache block per thread.
     """
     X, W = _check_xw(X, W)
     n, m = X.shape[0], W.shape[0]
     a = as_vector("a", a, size=m)
     y = as_vector("y", y, size=n)
-    chunk = chunk or default_chunk(n, m)
-    masks = []
-    u = np.zeros(n)
-    for sl in _chunks(m, chunk):
-        P = W[sl] @ X.T                      # chunk × n, so the mask below is contiguous per neuron
-        mask = P >= 0.0
-        np.maximum(P, 0.0, out=P)
-        u += a[sl] @ P
-        masks.append(mask)
-    u /= math.sqrt(m)
-    r = u - y
-    grad = np.empty_like(W)
+    chunk = chunk or cache_chunk(n, m)
+    r = _hidden_sum(X, W, a, chunk) / math.sqrt(m) - y
     scale = a / math.sqrt(m)
-    for sl, mask in zip(_chunks(m, chunk), masks):
-        M = mask * r                          # chunk × n: S_riᵀ (u_i − y_i)
-        np.matmul(M, X, out=grad[sl])
-        grad[sl] *= scale[sl, None]
+    grad = np.empty_like(W)
+
+    def gradient_rows(rows: slice, P: np.ndarray) -> None:
+        np.greater_equal(P, 0.0, out=P, casting="unsafe")   # the pattern as 1.0 / 0.0, in place
+        P *= r                                                # S_riᵀ (u_i − y_i)
+        np.matmul(P, X, out=grad[rows])
+        grad[rows] *= scale[rows, None]
+
+    _blockwise(X, W, chunk, gradient_rows)
     return 0.5 * float(r @ r), grad
 
 
@@ -103,22 +191,30 @@ def pattern_counts(X: np.ndarray, W: np.ndarray, chunk: int | None = None, weigh
     """(SSᵀ)_ij = Σ_r 𝕀{w_rᵀx_i ≥ 0, w_rᵀx_j ≥ 0} (or Σ_r weights_r · 𝕀{…} when ``weights`` is given).
 
     Unweighted counts use a float32 SYRK of the 0/1 pattern per chunk, exact because a chunk holds at most
-    2^24 neurons, accumulated in float64 across chunks (exact up to 2^53).
+    2^24 neurons, accumulated in float64 across chunks (exact up to 2^53). Each chunk's pattern is written
+    straight into one reused buffer from cache-sized pre-activation blocks, so extra memory is that buffer
+    (chunk × n) plus a cache block per thread, independent of m.
     """
     X, W = _check_xw(X, W)
     n, m = X.shape[0], W.shape[0]
     chunk = min(chunk or default_chunk(n, m), _FLOAT32_EXACT)
     if weights is not None:
         weights = as_vector("weights", weights, size=m)
+    dtype, syrk = (np.float32, blas.ssyrk) if weights is None else (np.float64, blas.dsyrk)
+    pattern = np.empty((min(chunk, m), n), dtype=dtype)      # rows: neurons; its transpose is Fortran n × chunk
     counts = np.zeros((n, n))
+    block = min(chunk, cache_chunk(n, m))
     for sl in _chunks(m, chunk):
-        P = W[sl] @ X.T                              # chunk × n, C order
-        if weights is None:
-            S = (P >= 0.0).astype(np.float32).T      # n × chunk, Fortran order: no copy into BLAS
-            counts += blas.ssyrk(1.0, S, trans=0, lower=0)
-        else:
-            S = ((P >= 0.0) * np.sqrt(np.abs(weights[sl]))[:, None]).T
-            counts += blas.dsyrk(1.0, S, trans=0, lower=0)
+        S = pattern[: sl.stop - sl.start]
+        scale = None if weights is None else np.sqrt(np.abs(weights[sl]))
+
+        def fill(rows: slice, P: np.ndarray) -> None:
+            np.greater_equal(P, 0.0, out=S[rows], casting="unsafe")
+            if scale is not None:
+                S[rows] *= scale[rows, None]
+
+        _blockwise(X, W[sl], block, fill)
+        counts += syrk(1.0, S.T, trans=0, lower=0)           # S.T is n × chunk, Fortran order: no copy into BLAS
     upper = np.triu(counts)
     return upper + np.triu(upper, 1).T
 

@@ -37,3 +37,23 @@ def _width_for(entry_bound: sp.Expr) -> sp.Expr:
 
 lemma31_width_paper = _width_for(lemma31_entry_bound_paper)   # 256 n² log(n/δ)/λ0²
 lemma31_width_sharp = _width_for(lemma31_entry_bound_sharp)   # 8 n² log(2n²/δ)/λ0²
+
+#: Lemma 3.2's λ_min conclusion also needs Lemma 3.1's event (spec §3.5, erratum 8): a union bound over the
+#: failure of Lemma 3.1 (δ) and of the Markov step of Lemma 3.2 (δ).
+lemma32_joint_failure_probability = delta + delta
+
+# ---------------------------------------------------------------------------------------------------------
+# Theorem 3.1 for two unit inputs at angle θ (spec du2018.md §4, item 2).
+
+#: The angle between the two inputs: a local symbol of Theorem 3.1's checks (lemmas.symbolic has no angle).
+theta = sp.Symbol("theta", positive=True)
+#: H∞ = [[1/2, h], [h, 1/2]] with h = cos θ (π − θ)/(2π) (ADHLW eq. 3); its eigenvalues are 1/2 ± h.
+two_point_entry = sp.cos(theta) * (sp.pi - theta) / (2 * sp.pi)
+two_point_gram = sp.Matrix([[sp.Rational(1, 2), two_point_entry], [two_point_entry, sp.Rational(1, 2)]])
+two_point_eigenvalues = tuple(two_point_gram.eigenvals())
+#: λ_min = the smaller of 1/2 ± h = 1/2 − |h|: for θ > π/2, h < 0 and 1/2 − h is λ_max, not λ_min.
+two_point_lambda_min = sp.Rational(1, 2) - sp.Abs(two_point_entry)
+#: Small angles (h > 0): λ_min = 1/2 − h = θ/(2π) + θ²/4 + O(θ³), so λ0 → 0 linearly with slope 1/(2π).
+_two_point_series = sp.series(sp.Rational(1, 2) - two_point_entry, theta, 0, 3).removeO()
+two_point_slope = _two_point_series.coeff(theta, 1)
+two_point_curvature = _two_point_series.coeff(theta, 2)

@@ -1,0 +1,101 @@
+"""What a report says about a whole run: counts per status, every verdict other than "holds", and the
+family-wise statement for the probability checks.
+
+Works on result dicts (:meth:`~lemmas.result.CheckResult.to_dict`, as stored in the JSON records), so the
+summary of a report is computed from what the report stores, never from internals.
+
+Family-wise error: each probability verdict is decided at its own one-sided level α' (recorded in
+``verdict.evidence["alpha"]``; the Bonferroni share of ``Settings.alpha`` over the probability checks of
+the registry). Over the K probability results of the run, the chance that any "violated" among them is a
+false alarm is at most K·α' (Bonferroni), and Holm's step-down procedure over their exact binomial
+p-values (``verdict.evidence["p_value"]``, H0: failure probability ≤ δ) controls it at ``Settings.alpha``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from lemmas.result import Status
+from lemmas.stats import holm
+
+#: Statuses in the order a summary lists them.
+STATUS_ORDER: tuple[str, ...] = tuple(s.value for s in Status)
+
+
+def status_counts(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Count per status, every status listed (zeros included) in :data:`STATUS_ORDER`."""
+    counts = dict.fromkeys(STATUS_ORDER, 0)
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return counts
+
+
+def non_holds(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every verdict other than "holds", violations first."""
+    rank = {s: i for i, s in enumerate(STATUS_ORDER)}
+    rows = [
+        {"uid": r["uid"], "lemma": r["lemma"], "status": r["status"], "summary": r["verdict"]["summary"],
+         "erratum": r.get("erratum")}
+        for r in results if r["status"] != Status.HOLDS.value
+    ]
+    return sorted(rows, key=lambda row: (rank.get(row["status"], len(rank)), row["uid"]))
+
+
+def has_violation(results: Iterable[Mapping[str, Any]]) -> bool:
+    """True when some verdict is an unexpected violation (the only status that fails a run)."""
+    return any(Status(r["status"]).is_failure for r in results)
+
+
+@dataclass(frozen=True)
+class FamilyWise:
+    """Multiple-testing statement over the probability results of a run."""
+
+    alpha: float                      # family-wise level (Settings.alpha)
+    per_check_alpha: tuple[float, ...]  # the distinct one-sided levels that decided the verdicts
+    p_values: dict[str, float]        # uid -> exact binomial p-value
+    holm_rejected: tuple[str, ...]    # uids whose H0 (failure probability ≤ δ) Holm rejects at alpha
+
+    @property
+    def bonferroni_bound(self) -> float:
+        """Upper bound on the chance of any false "violated" among these verdicts: K·α'."""
+        return min(1.0, len(self.p_values) * max(self.per_check_alpha, default=0.0))
+
+    def statement(self) -> str:
+        k = len(self.p_values)
+        if k == 0:
+            return "No probability checks in this run: no family-wise statement needed."
+        levels = ", ".join(f"{a:.4g}" for a in self.per_check_alpha) or "not recorded"
+        rejected = ", ".join(self.holm_rejected) if self.holm_rejected else "none"
+        return (
+            f"{k} probability result(s). Each verdict was decided by a one-sided Clopper–Pearson interval at "
+            f"per-check level α′ = {levels} (the Bonferroni share of α = {self.alpha:g} over the registry's "
+            f"probability checks), so the chance that any 'violated' among them is a false alarm is at most "
+            f"K·α′ = {self.bonferroni_bound:.4g}. Holm's step-down procedure over the {k} exact binomial "
+            f"p-values (H0: failure probability ≤ δ) at family-wise level α = {self.alpha:g} rejects H0 for: "
+            f"{rejected}."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"alpha": self.alpha, "per_check_alpha": list(self.per_check_alpha), "p_values": self.p_values,
+                "holm_rejected": list(self.holm_rejected), "bonferroni_bound": self.bonferroni_bound,
+                "statement": self.statement()}
+
+
+def family_wise(results: Sequence[Mapping[str, Any]], alpha: float) -> FamilyWise:
+    """Holm at level ``alpha`` over the p-values of every probability-kind result that records one."""
+    p_values: dict[str, float] = {}
+    levels: set[float] = set()
+    for r in results:
+        if r["kind"] != "probability":
+            continue
+        evidence = r["verdict"].get("evidence", {})
+        p = evidence.get("p_value")
+        if isinstance(p, (int, float)) and math.isfinite(p):
+            p_values[r["uid"]] = float(p)
+        if isinstance(evidence.get("alpha"), (int, float)):
+            levels.add(float(evidence["alpha"]))
+    uids = list(p_values)
+    rejected = holm([p_values[u] for u in uids], alpha) if uids else []
+    return FamilyWise(alpha, tuple(sorted(levels)), p_values, tuple(u for u, rej in zip(uids, rejected) if rej))

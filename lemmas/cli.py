@@ -181,10 +181,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     settings, pairs, run = _run(args, args.only)
     _print_tally(run)
     notes = ["The run was interrupted: this report covers only the check-cases that finished."] if run.interrupted else []
+    if settings.mode is Mode.FULL and not run.interrupted:
+        notes.append(_write_slack_map(run, settings, args.out))
     files = write_report(run.results, args.out, settings=settings, errors=run.errors, lemmas=_lemmas_of(pairs),
                          draw_plots=args.plots, notes=notes)
     print(f"report: {files.index} ({len(files.json)} lemma(s), {len(files.plots)} plot(s), {len(files.replays)} replay file(s))")
     return _exit_status(run)
+
+
+def _write_slack_map(run: Run, settings: Settings, out: str) -> str:
+    """The audit's slack map (issue 7): critical values of every explicit constant; built under --full only."""
+    from lemmas.audit.slack_map import build_slack_map, write_slack_map
+
+    slack = build_slack_map(results=run.results, budget_per_constant=10.0, settings=Settings(seed=settings.seed, mode=Mode.QUICK))
+    paths = write_slack_map(slack, out)
+    return f"Slack map of every explicit constant: {paths[2].name} (data: {paths[0].name})."
 
 
 def _canonical(obj: object) -> str:

@@ -133,11 +133,14 @@ class Bounds:
     def _resolve(self, name: str, stack: tuple[str, ...]) -> sp.Expr:
         if name in stack:
             raise ValueError(f"circular quantity reference: {' -> '.join(stack + (name,))}")
-        raw = self.overrides.get(name, self.quantities[name].expr)
-        raw = sp.sympify(raw)
+        overridden = name in self.overrides
+        raw = sp.sympify(self.overrides[name] if overridden else self.quantities[name].expr)
         subs = {}
         for free in raw.free_symbols:
-            if free.name in self.quantities:
+            if overridden and free.name == name:
+                # Inside its own override a quantity's name means the paper's expression ("R/4": a quarter of R).
+                subs[free] = Bounds(self.quantities, {k: v for k, v in self.overrides.items() if k != name})._resolve(name, ())
+            elif free.name in self.quantities:
                 subs[free] = self._resolve(free.name, stack + (name,))
             elif free.name in SYMBOLS:
                 subs[free] = SYMBOLS[free.name][0]

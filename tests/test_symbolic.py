@@ -50,3 +50,8 @@ def test_symbols_have_domains():
     assert dom_n.contains(3) and not dom_n.contains(2.5)
     with pytest.raises(KeyError, match="known"):
         symbol("zeta")
+
+
+def test_an_override_may_scale_the_papers_own_expression():
+    b = make_bounds(R="R/4")
+    assert b("R", n=1, delta=0.5, lambda0=0.2) == pytest.approx(make_bounds()("R", n=1, delta=0.5, lambda0=0.2) / 4)

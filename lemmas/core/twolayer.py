@@ -78,11 +78,13 @@ def _thread_pool(size: int) -> ThreadPoolExecutor:
 
 
 def _blockwise(
-    X: np.ndarray, W: np.ndarray, chunk: int, fn: Callable[[slice, np.ndarray], Any], total: np.ndarray | None = None
+    X: np.ndarray, W: np.ndarray, chunk: int, fn: Callable[[slice, np.ndarray], Any], total: np.ndarray | None = None,
+    preactivations: bool = True,
 ) -> None:
     """Call ``fn(rows, W[rows] Xᵀ)`` for every block of ``chunk`` rows of W (the block is a reused buffer).
 
-    With ``total``, each block's result is added to it in block order.
+    With ``total``, each block's result is added to it in block order. With ``preactivations=False`` the
+    GEMM is skipped and ``fn`` gets the block's buffer as scratch space.
     """
     m, n = W.shape[0], X.shape[0]
     blocks = _chunks(m, chunk)
@@ -98,7 +100,8 @@ def _blockwise(
         buffer = buffers.get()
         try:
             P = buffer[: sl.stop - sl.start]
-            np.matmul(W[sl], X.T, out=P)
+            if preactivations:
+                np.matmul(W[sl], X.T, out=P)
             return fn(sl, P)
         finally:
             buffers.put(buffer)
@@ -118,11 +121,17 @@ def _consume(results: Iterator[Any], total: np.ndarray | None) -> None:
             total += result
 
 
-def _hidden_sum(X: np.ndarray, W: np.ndarray, a: np.ndarray, chunk: int) -> np.ndarray:
-    """Σ_r a_r relu(w_rᵀx_i) for every row of X (the network output times √m)."""
+def _hidden_sum(X: np.ndarray, W: np.ndarray, a: np.ndarray, chunk: int,
+                record: Callable[[slice, np.ndarray], None] | None = None) -> np.ndarray:
+    """Σ_r a_r relu(w_rᵀx_i) for every row of X (the network output times √m).
+
+    ``record(rows, P)``, when given, sees each block's pre-activations before the relu.
+    """
     total = np.zeros(X.shape[0])
 
     def block(rows: slice, P: np.ndarray) -> np.ndarray:
+        if record is not None:
+            record(rows, P)
         np.maximum(P, 0.0, out=P)
         return a[rows] @ P
 
@@ -164,26 +173,38 @@ def loss_and_grad(
 ) -> tuple[float, np.ndarray]:
     """Loss L(W) = Σ_i ½(u_i − y_i)² and ∂L/∂W (eq. 4: indicator ``>= 0``), shape (m, d).
 
-    Two width passes over cache-sized blocks: the first computes u, the second recomputes each block's
-    pre-activations (a GEMM on cached data, cheaper than storing n × m patterns) and forms the gradient
-    rows ∂L/∂w_r = (a_r/√m) Σ_i 𝕀{w_rᵀx_i ≥ 0}(u_i − y_i) x_i. Extra memory: a cache block per thread.
+    Two width passes over cache-sized blocks: the first computes u, the second forms the gradient rows
+    ∂L/∂w_r = (a_r/√m) Σ_i 𝕀{w_rᵀx_i ≥ 0}(u_i − y_i) x_i. The second pass needs the activation patterns
+    of the first: when neuron r's pattern, packed to ⌈n/8⌉ bytes, fits in its own gradient row (8d bytes,
+    i.e. n ≤ 64d), the first pass parks it there until the second overwrites the row with the gradient;
+    otherwise the second pass recomputes each block's pre-activations (a GEMM on cached data). Either way
+    the extra memory is a cache block per thread, independent of m.
     """
     X, W = _check_xw(X, W)
     n, m = X.shape[0], W.shape[0]
     a = as_vector("a", a, size=m)
     y = as_vector("y", y, size=n)
     chunk = chunk or cache_chunk(n, m)
-    r = _hidden_sum(X, W, a, chunk) / math.sqrt(m) - y
-    scale = a / math.sqrt(m)
-    grad = np.empty_like(W)
+    grad = np.empty(W.shape)
+    packed = -(-n // 8)
+    parked = packed <= grad.itemsize * grad.shape[1]
+    patterns_of = grad.view(np.uint8)                       # row r: neuron r's packed pattern, then its gradient
+
+    def park(rows: slice, P: np.ndarray) -> None:
+        patterns_of[rows, :packed] = np.packbits(P >= 0.0, axis=1)
+
+    r = _hidden_sum(X, W, a, chunk, park if parked else None) / math.sqrt(m) - y
 
     def gradient_rows(rows: slice, P: np.ndarray) -> None:
-        np.greater_equal(P, 0.0, out=P, casting="unsafe")   # the pattern as 1.0 / 0.0, in place
-        P *= r                                                # S_riᵀ (u_i − y_i)
+        if parked:
+            np.multiply(np.unpackbits(patterns_of[rows, :packed], axis=1, count=n), r, out=P)
+        else:
+            np.greater_equal(P, 0.0, out=P, casting="unsafe")   # the pattern as 1.0 / 0.0, in place
+            P *= r                                                # S_riᵀ (u_i − y_i)
         np.matmul(P, X, out=grad[rows])
-        grad[rows] *= scale[rows, None]
+        grad[rows] *= (a[rows] / math.sqrt(m))[:, None]
 
-    _blockwise(X, W, chunk, gradient_rows)
+    _blockwise(X, W, chunk, gradient_rows, preactivations=not parked)
     return 0.5 * float(r @ r), grad
 
 

@@ -39,17 +39,28 @@ COLUMNS = {
 
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     """Median wall time of ``fn()`` over ``repeats`` calls, after one untimed warm-up call."""
-    return interleaved_medians({"fn": fn}, repeats)["fn"]
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     """Medians of several functions timed in turn, round after round, so that a noisy neighbour on a shared
-    machine slows each of them alike and their ratios stay meaningful."""
-    for fn in fns.values():
-        fn()
+    machine slows each of them alike and their ratios stay meaningful.
+
+    In every round each function runs twice and only the second call is timed: the first settles the state
+    the previous function left (OpenBLAS worker threads keep spinning for a while after a multithreaded
+    call and would steal a core from the next function; sleeping ones must be woken), so each function is
+    timed in its own steady state, as in a loop of calls to it.
+    """
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            fn()
             start = time.perf_counter()
             fn()
             samples[name].append(time.perf_counter() - start)

@@ -177,8 +177,19 @@ def _two_point_trial(params: Mapping[str, Any], index: int, rng: np.random.Gener
 
 
 def _two_point_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return max_error_verdict(obs, TWO_POINT_TOLERANCE, "distance from 1/2 − |cos θ|(π − θ)/(2π) to the certified λ0",
-                             tier=weakest_tier(obs))
+    verdict = max_error_verdict(obs, TWO_POINT_TOLERANCE, "distance from 1/2 − |cos θ|(π − θ)/(2π) to the certified λ0",
+                                tier=weakest_tier(obs))
+    ordered = sorted(obs, key=lambda o: o["theta"])
+    verdict.evidence["plot"] = {
+        "title": "λ0 of two unit inputs against their angle θ",
+        "xlabel": "θ", "ylabel": "λ0 = λ_min(H∞)", "xscale": "log", "yscale": "log",
+        "series": [
+            {"label": "certified lower end", "x": [o["theta"] for o in ordered], "y": [max(o["lower"], 1e-300) for o in ordered], "style": "o"},
+            {"label": "1/2 − |cos θ|(π − θ)/(2π)", "x": [o["theta"] for o in ordered], "y": [o["formula"] for o in ordered], "style": "-"},
+            {"label": "θ/(2π)", "x": [o["theta"] for o in ordered], "y": [o["theta"] / (2 * math.pi) for o in ordered], "style": "--"},
+        ],
+    }
+    return verdict
 
 
 LEMMA.add(

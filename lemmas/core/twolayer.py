@@ -28,6 +28,9 @@ BLOCK_ELEMENTS = 1 << 22
 #: passes (mask, relu, scaling) then run on cached data instead of streaming an n × chunk block through
 #: memory. (Measured on a 2-core EPYC with 1 MiB L2 per core and 32 MiB L3: 2^18 beat 2^17 and 2^19.)
 CACHE_ELEMENTS = 1 << 18
+#: Float32 entries of the 0/1 pattern buffer of the exact counts (128 MiB): each chunk ends with a
+#: multithreaded SSYRK, whose idling BLAS threads slow the next chunk's pattern fill, so fewer, larger chunks.
+PATTERN_ELEMENTS = 1 << 25
 #: Below this many pre-activation entries, a kernel runs its blocks in the calling thread.
 THREADED_MIN_ELEMENTS = 1 << 21
 #: Pattern counts are accumulated in float32 per chunk; exact while a chunk has at most 2^24 neurons.
@@ -37,6 +40,11 @@ _FLOAT32_EXACT = 1 << 24
 def default_chunk(n: int, m: int) -> int:
     """A width chunk so that one n × chunk float64 block holds about ``BLOCK_ELEMENTS`` entries."""
     return int(max(1, min(m, _FLOAT32_EXACT, BLOCK_ELEMENTS // max(n, 1))))
+
+
+def pattern_chunk(n: int, m: int) -> int:
+    """A width chunk so that one chunk × n float32 pattern holds about ``PATTERN_ELEMENTS`` entries."""
+    return int(max(1, min(m, _FLOAT32_EXACT, PATTERN_ELEMENTS // max(n, 1))))
 
 
 def cache_chunk(n: int, m: int) -> int:
@@ -77,6 +85,13 @@ def _thread_pool(size: int) -> ThreadPoolExecutor:
     return _THREADS["pool"]
 
 
+def _thread_count(m: int, n: int, chunk: int) -> int:
+    """Threads for m neurons in blocks of ``chunk``: as many as the BLAS may use, one for small problems."""
+    if m <= chunk or m * n < THREADED_MIN_ELEMENTS:
+        return 1
+    return min(-(-m // chunk), max((lib.num_threads for lib in _blas().lib_controllers), default=1))
+
+
 def _blockwise(
     X: np.ndarray, W: np.ndarray, chunk: int, fn: Callable[[slice, np.ndarray], Any], total: np.ndarray | None = None,
     preactivations: bool = True,
@@ -89,9 +104,7 @@ def _blockwise(
     m, n = W.shape[0], X.shape[0]
     blocks = _chunks(m, chunk)
     rows = min(chunk, m)
-    threads = 1
-    if m > chunk and m * n >= THREADED_MIN_ELEMENTS:
-        threads = min(-(-m // chunk), max((lib.num_threads for lib in _blas().lib_controllers), default=1))
+    threads = _thread_count(m, n, chunk)
     buffers: queue.SimpleQueue = queue.SimpleQueue()
     for _ in range(threads):
         buffers.put(np.empty((rows, n)))
@@ -211,33 +224,66 @@ def loss_and_grad(
 def pattern_counts(X: np.ndarray, W: np.ndarray, chunk: int | None = None, weights: np.ndarray | None = None) -> np.ndarray:
     """(SSᵀ)_ij = Σ_r 𝕀{w_rᵀx_i ≥ 0, w_rᵀx_j ≥ 0} (or Σ_r weights_r · 𝕀{…} when ``weights`` is given).
 
-    Unweighted counts use a float32 SYRK of the 0/1 pattern per chunk, exact because a chunk holds at most
-    2^24 neurons, accumulated in float64 across chunks (exact up to 2^53). Each chunk's pattern is written
-    straight into one reused buffer from cache-sized pre-activation blocks, so extra memory is that buffer
-    (chunk × n) plus a cache block per thread, independent of m.
+    Unweighted counts use a float32 SYRK of the 0/1 pattern per chunk of at most 2^24 neurons, exact
+    (see :func:`_exact_counts`). Weighted counts use a float64 SYRK per chunk, added in chunk order. Each
+    chunk's pattern is written straight into a reused buffer from cache-sized pre-activation blocks, so
+    extra memory is that buffer (chunk × n) plus the n × n counts, independent of m.
     """
     X, W = _check_xw(X, W)
     n, m = X.shape[0], W.shape[0]
-    chunk = min(chunk or default_chunk(n, m), _FLOAT32_EXACT)
-    if weights is not None:
+    if weights is None:
+        counts = _exact_counts(X, W, min(chunk or pattern_chunk(n, m), _FLOAT32_EXACT))
+    else:
         weights = as_vector("weights", weights, size=m)
-    dtype, syrk = (np.float32, blas.ssyrk) if weights is None else (np.float64, blas.dsyrk)
-    pattern = np.empty((min(chunk, m), n), dtype=dtype)      # rows: neurons; its transpose is Fortran n × chunk
-    counts = np.zeros((n, n))
-    block = min(chunk, cache_chunk(n, m))
-    for sl in _chunks(m, chunk):
-        S = pattern[: sl.stop - sl.start]
-        scale = None if weights is None else np.sqrt(np.abs(weights[sl]))
-
-        def fill(rows: slice, P: np.ndarray) -> None:
-            np.greater_equal(P, 0.0, out=S[rows], casting="unsafe")
-            if scale is not None:
-                S[rows] *= scale[rows, None]
-
-        _blockwise(X, W[sl], block, fill)
-        counts += syrk(1.0, S.T, trans=0, lower=0)           # S.T is n × chunk, Fortran order: no copy into BLAS
+        counts = _weighted_counts(X, W, weights, min(chunk or default_chunk(n, m), _FLOAT32_EXACT))
     upper = np.triu(counts)
     return upper + np.triu(upper, 1).T
+
+
+def _exact_counts(X: np.ndarray, W: np.ndarray, chunk: int) -> np.ndarray:
+    """Upper triangle of Σ_r 𝕀{w_rᵀx_i ≥ 0}𝕀{w_rᵀx_j ≥ 0}, exactly.
+
+    Per chunk: the float32 0/1 pattern, filled from cache-sized blocks, then one SSYRK added in place to a
+    float32 accumulator (exact while it holds at most 2^24 neurons), flushed into float64 (exact to 2^53).
+    """
+    n, m = X.shape[0], W.shape[0]
+    pattern = np.empty((min(chunk, m), n), dtype=np.float32)    # rows: neurons; .T is Fortran n × chunk
+    acc = np.zeros((n, n), dtype=np.float32, order="F")
+    counts, held = np.zeros((n, n)), 0
+    for sl in _chunks(m, chunk):
+        S = pattern[: sl.stop - sl.start]
+        _fill_pattern(X, W[sl], S)
+        if held + S.shape[0] > _FLOAT32_EXACT:
+            counts += acc
+            acc[:] = 0.0
+            held = 0
+        blas.ssyrk(1.0, S.T, beta=1.0, c=acc, trans=0, lower=0, overwrite_c=1)
+        held += S.shape[0]
+    counts += acc
+    return counts
+
+
+def _weighted_counts(X: np.ndarray, W: np.ndarray, weights: np.ndarray, chunk: int) -> np.ndarray:
+    """Upper triangle of Σ_r weights_r 𝕀{w_rᵀx_i ≥ 0}𝕀{w_rᵀx_j ≥ 0}: a float64 DSYRK per chunk, in chunk order."""
+    n, m = X.shape[0], W.shape[0]
+    pattern = np.empty((min(chunk, m), n))
+    counts = np.zeros((n, n))
+    for sl in _chunks(m, chunk):
+        S = pattern[: sl.stop - sl.start]
+        _fill_pattern(X, W[sl], S, np.sqrt(np.abs(weights[sl])))
+        counts += blas.dsyrk(1.0, S.T, trans=0, lower=0)
+    return counts
+
+
+def _fill_pattern(X: np.ndarray, W: np.ndarray, S: np.ndarray, scale: np.ndarray | None = None) -> None:
+    """S[r, i] = 𝕀{w_rᵀx_i ≥ 0} (times scale[r] when given), from cache-sized pre-activation blocks."""
+
+    def fill(rows: slice, P: np.ndarray) -> None:
+        np.greater_equal(P, 0.0, out=S[rows], casting="unsafe")
+        if scale is not None:
+            S[rows] *= scale[rows, None]
+
+    _blockwise(X, W, cache_chunk(X.shape[0], W.shape[0]), fill)
 
 
 def gram(X: np.ndarray, W: np.ndarray, chunk: int | None = None) -> np.ndarray:

@@ -252,7 +252,7 @@ def dask_map(
     client = _client(address, int(settings.jobs) if settings.jobs > 1 else available_cores())
     import distributed
 
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    workers = max(1, sum(client.nthreads().values()))                # task slots over the whole cluster
     pending = _submit_batches(lambda batch: client.submit(run_batch, batch, pure=False),
                               check, case, indices, settings, overrides, workers)
     try:

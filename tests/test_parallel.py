@@ -79,3 +79,27 @@ def test_a_worker_batch_pins_blas_threads(monkeypatch):
 def test_an_empty_index_list_starts_no_workers():
     check = get_lemma("du2018.lemma3.1").check("probability")
     assert parallel.process_map(check, check.cases(Mode.QUICK)[0], [], Settings(jobs=2), {}) == []
+
+
+@pytest.mark.parametrize("d", [8, 4])   # n ≤ 64d: patterns parked in the gradient rows; n > 64d: recomputed
+def test_two_layer_kernels_give_the_same_bits_on_any_number_of_blas_threads(d):
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from lemmas.core import twolayer
+
+    rng = np.random.default_rng(8)
+    n, m = 300, 8000                      # m·n above the size at which the kernels split blocks over threads
+    X = rng.standard_normal((n, d))
+    W, a = twolayer.init_two_layer(rng, m, d)
+    y = rng.standard_normal(n)
+    run = lambda: (twolayer.loss_and_grad(X, W, a, y), twolayer.predictions(X, W, a), twolayer.gram(X, W))  # noqa: E731
+    (loss, grad), u, H = run()
+    with threadpool_limits(limits=1, user_api="blas"):
+        (loss1, grad1), u1, H1 = run()
+    assert loss == loss1 and np.array_equal(grad, grad1) and np.array_equal(u, u1) and np.array_equal(H, H1)
+    P = X @ W.T
+    u_ref = np.maximum(P, 0.0) @ a / np.sqrt(m)
+    grad_ref = ((P >= 0) * (u_ref - y)[:, None]).T @ X * (a / np.sqrt(m))[:, None]
+    assert np.allclose(u, u_ref, rtol=1e-12, atol=1e-12) and np.allclose(grad, grad_ref, rtol=1e-10, atol=1e-12)
+    assert np.array_equal(H, (X @ X.T) * ((P >= 0).astype(float) @ (P >= 0).T.astype(float)) / m)

@@ -182,6 +182,8 @@ def all_lemmas() -> list[Lemma]:
 
 
 def get_lemma(lemma_id: str) -> Lemma:
+    if lemma_id in _REGISTRY:  # already imported: no need to import every lemma module (trial workers, replays)
+        return _REGISTRY[lemma_id]
     _discover()
     try:
         return _REGISTRY[lemma_id]

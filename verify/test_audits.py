@@ -81,7 +81,7 @@ LEMMAS = all_lemmas()
 
 @pytest.mark.parametrize("lemma", LEMMAS, ids=[lemma.id for lemma in LEMMAS])
 def test_a_deliberately_false_claim_is_refuted(lemma):
-    tried, slow = [], []
+    tried = []
     start = time.monotonic()
     for check, claim in false_claims(lemma):
         if time.monotonic() - start > LEMMA_SECONDS:
@@ -90,18 +90,14 @@ def test_a_deliberately_false_claim_is_refuted(lemma):
             result = audit(f"{lemma.id}:{check}", set=claim, budget=BUDGET, trials=TRIALS, mode="quick", seed=SEED)
         except ClaimError as exc:
             tried.append(f"{check} {claim}: refused: {exc}")
-            slow.append("outlasted the budget" in str(exc))
             continue
         if result.refuted:
             assert all(result.counterexample.hypotheses.values())
             return
         tried.append(f"{check} {claim}: survived: {result.summary()}")
-        slow.append(False)
     report = f"no false claim of {lemma.id} was refuted:\n" + "\n".join(tried)
     if lemma.id in UNREACHABLE:
         pytest.xfail(f"{UNREACHABLE[lemma.id]}\n{report}")
-    if slow and all(slow):
-        pytest.skip(f"the quick trials of {lemma.id} outlast the audit budget {BUDGET}\n{report}")
     pytest.fail(report)
 
 

@@ -92,10 +92,6 @@ LEMMA = register(
 _CLEAR = 1e-6
 
 
-def _tier(name: str) -> Tier:
-    return Tier.of_enclosure(name)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # One initialisation: the certified bound over the ball, and the worst case found by explicit weights
 
@@ -179,7 +175,7 @@ def _examine(params: Mapping[str, Any], rng: np.random.Generator, bounds: Bounds
             obs["min_eig_search"] = {"pairs": result.searched_pairs, "flipped": result.flipped_pairs,
                                      "evaluations": result.evaluations, "restart_values": result.restart_values}
         failed = found_upper <= b_lo
-        tiers.append(_tier(enc0.tier))
+        tiers.append(Tier.of_enclosure(enc0.tier))
         obs.update({"min_eig_H0": float(np.linalg.eigvalsh(H0)[0]), "min_eig_found": found_upper,
                     "min_eig_certified_lower": certified_lower, "min_eig_bound": b_lo,
                     "min_eig_max_distance_over_R": share, "min_eig_held": held, "min_eig_failed": failed})

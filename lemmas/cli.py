@@ -42,7 +42,7 @@ from lemmas.trials import replay
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 #: Subcommand name -> module providing ``add_parser(subparsers)`` (optional; see the module docstring).
-EXTENSIONS: dict[str, str] = {"audit": "lemmas.audit.cli"}
+EXTENSIONS: dict[str, str] = {"audit": "lemmas.auditing.cli"}
 
 
 class UsageError(Exception):
@@ -191,7 +191,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _write_slack_map(run: Run, settings: Settings, out: str) -> str:
     """The audit's slack map (issue 7): critical values of every explicit constant; built under --full only."""
-    from lemmas.audit.slack_map import build_slack_map, write_slack_map
+    from lemmas.auditing.slack_map import build_slack_map, write_slack_map
 
     slack = build_slack_map(results=run.results, budget_per_constant=10.0, settings=Settings(seed=settings.seed, mode=Mode.QUICK))
     paths = write_slack_map(slack, out)

@@ -13,8 +13,8 @@ import pytest
 import sympy as sp
 
 from lemmas import registry
-from lemmas.audit import AuditResult, ClaimError, audit, parse_budget
-from lemmas.audit.pytest_helpers import assert_refuted, assert_survives
+from lemmas.auditing import AuditResult, ClaimError, audit, parse_budget
+from lemmas.auditing.pytest_helpers import assert_refuted, assert_survives
 from lemmas.checks import all_trials_verdict, compare, exponent_verdict, probability_verdict
 from lemmas.cli import main
 from lemmas.registry import Case, Check, Kind, Lemma, Settings, Source
@@ -197,7 +197,7 @@ def test_critical_value_brackets_the_strengthening_factor(toy):
 
 
 def test_slack_map_lists_explicit_constants_with_their_bracket_and_renders(toy, tmp_path):
-    from lemmas.audit.slack_map import build_slack_map, explicit_constants, render_html, render_markdown, write_slack_map
+    from lemmas.auditing.slack_map import build_slack_map, explicit_constants, render_html, render_markdown, write_slack_map
 
     assert [name for _, name in explicit_constants([toy])] == ["B"]  # δ has no numeric factor; decay is a rate
     slack = build_slack_map([toy], results=[], budget_per_constant=60.0, trials_per_constant=240,
@@ -251,7 +251,7 @@ def test_cli_exit_codes(toy, tmp_path, capsys):
 
 
 def test_cli_keeps_partial_results_when_interrupted(toy, tmp_path, monkeypatch, capsys):
-    from lemmas.audit import search
+    from lemmas.auditing import search
 
     original = search.Search.run_trial
     count = {"n": 0}
@@ -272,7 +272,7 @@ def test_cli_keeps_partial_results_when_interrupted(toy, tmp_path, monkeypatch, 
 def test_progress_line_shows_budget_trials_and_margin():
     import io
 
-    from lemmas.audit.cli import ProgressLine
+    from lemmas.auditing.cli import ProgressLine
 
     stream = io.StringIO()
     bar = ProgressLine(stream=stream, enabled=True)
@@ -308,3 +308,11 @@ def test_a_real_exponent_claim_is_refuted_and_the_paper_exponent_survives(tmp_pa
     assert _replay(refuted.counterexample_file)[0] == 0
     survived = audit("du2018.lemma3.1:decay", budget="30s", mode="quick")
     assert not survived.refuted
+
+
+def test_lemmas_audit_is_the_top_level_entry_point():
+    import lemmas
+    from lemmas.auditing import audit
+
+    assert lemmas.audit is audit
+    assert "audit" in lemmas.__all__

@@ -3,7 +3,7 @@
 import pytest
 import sympy as sp
 
-from lemmas.audit.parse import ClaimError, parse_assignments, parse_claim, parse_expression, vocabulary
+from lemmas.auditing.parse import ClaimError, parse_assignments, parse_claim, parse_expression, vocabulary
 from lemmas.registry import Lemma, Source
 from lemmas.symbolic import Quantity, delta, lambda0, n, ref
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from lemmas.audit.sequential import (
+from lemmas.auditing.sequential import (
     SequentialTest,
     confidence_sequence,
     log_evidence_exceeds,

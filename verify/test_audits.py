@@ -22,7 +22,7 @@ import warnings
 
 import pytest
 
-from lemmas.audit import ClaimError, audit
+from lemmas.auditing import ClaimError, audit
 from lemmas.registry import Check, Kind, Lemma, all_lemmas
 
 SEED = 20181005

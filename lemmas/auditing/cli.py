@@ -128,7 +128,7 @@ def _isatty(stream: TextIO) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Run the audit the arguments describe; print the verdict; write the files; return the exit status."""
-    from lemmas.audit import ClaimError, audit
+    from lemmas.auditing import ClaimError, audit
     from lemmas.cli import UsageError
 
     bar = ProgressLine(enabled=args.progress)

@@ -2,7 +2,7 @@
 
 For every explicit constant (a quantity with a numeric factor: Du et al.'s 256, √(2π)/16, 2048/π, ...; Zou et
 al.'s explicit constants) :func:`build_slack_map` runs the critical-value bisection of
-:mod:`lemmas.audit.critical` and records the bracket: "refuted at ×f, survived at ×g" (the paper's value can
+:mod:`lemmas.auditing.critical` and records the bracket: "refuted at ×f, survived at ×g" (the paper's value can
 be strengthened by less than f), or "no counterexample up to ×g". Constants the paper hides in O(·) have no
 printed value to strengthen; for them the map shows the implied constant the exponent checks measured
 (their calibrated constant, with the fitted exponent).
@@ -25,8 +25,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import sympy as sp
 
-from lemmas.audit.critical import critical_value
-from lemmas.audit.parse import ClaimError
+from lemmas.auditing.critical import critical_value
+from lemmas.auditing.parse import ClaimError
 from lemmas.registry import Kind, Lemma, Mode, Settings, all_lemmas
 from lemmas.result import CheckResult, _json_safe
 

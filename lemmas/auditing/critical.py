@@ -11,7 +11,7 @@ probability, whichever way the lemma's checks are hurt) and brackets the smalles
    if it is refuted, f = 1/4, 1/16, ... until one survives (the paper's value is then itself refuted);
 3. bisection of log f between the last survivor and the first refuted probe, to ``tolerance``.
 
-Every probe is a full audit (:func:`lemmas.audit.run_search`) with a share of the budget. A refuted probe is a
+Every probe is a full audit (:func:`lemmas.auditing.run_search`) with a share of the budget. A refuted probe is a
 reproducible counterexample, so the true critical factor is at most the refuted f (up to the probes' level
 α for probability claims); a survived probe only means that search did not break it, so the bracket
 [survived, refuted] is an estimate that tightens with the budget. The *slack factor* of the paper's value is
@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import sympy as sp
 
-from lemmas.audit.parse import ClaimError, parse_claim, vocabulary
-from lemmas.audit.search import Budget, ProgressFn
+from lemmas.auditing.parse import ClaimError, parse_claim, vocabulary
+from lemmas.auditing.search import Budget, ProgressFn
 from lemmas.registry import Lemma, Settings
 
 if TYPE_CHECKING:
-    from lemmas.audit import AuditResult
+    from lemmas.auditing import AuditResult
 
 #: Which way strengthens a claim, by quantity role (when no negative control says).
 ROLE_DIRECTIONS = {"radius": "larger", "step": "larger", "width": "smaller", "probability": "smaller"}
@@ -191,7 +191,7 @@ def critical_value(
     ``base``: other claimed quantities (and possibly ``name`` itself: factors then scale that expression).
     ``budget`` and ``trials`` are shared by the probes (each gets ``1/max_probes`` of them).
     """
-    from lemmas.audit import run_search
+    from lemmas.auditing import run_search
 
     if name not in lemma.quantities:
         raise ClaimError(f"unknown quantity {name!r} of {lemma.id}; quantities: {', '.join(lemma.quantities)} "

@@ -256,7 +256,7 @@ def check_domain(lemma: Lemma, name: str, expr: sp.Expr, text: str = "") -> None
 
     Constant expressions are evaluated; others are judged by sympy's assumptions on the symbols (e.g.
     ``-delta`` is never a radius). Values that depend on the case are checked again when evaluated
-    (:class:`lemmas.audit.search.AuditBounds`).
+    (:class:`lemmas.auditing.search.AuditBounds`).
     """
     domain = quantity_domain(lemma, name)
     try:

@@ -1,11 +1,11 @@
 """Audits in a user's own test suite: put a claimed bound into CI and have it fail with a counterexample.
 
-    from lemmas.audit.pytest_helpers import assert_survives
+    from lemmas.auditing.pytest_helpers import assert_survives
 
     def test_my_radius_survives():
         assert_survives("du2018.lemma3.2", set={"R": "0.2*delta*lambda0/n**2"}, budget="30s")
 
-or, with the fixture (add ``pytest_plugins = ["lemmas.audit.pytest_helpers"]`` to your ``conftest.py``)::
+or, with the fixture (add ``pytest_plugins = ["lemmas.auditing.pytest_helpers"]`` to your ``conftest.py``)::
 
     def test_my_radius(lemma_audit):
         lemma_audit("du2018.lemma3.2", set={"R": "0.2*delta*lambda0/n**2"}, budget="30s")
@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pytest
 
-from lemmas.audit import AuditResult, audit
+from lemmas.auditing import AuditResult, audit
 
 #: Environment variable naming the directory for counterexample files of failed audits.
 OUT_VARIABLE = "LEMMAS_AUDIT_OUT"
@@ -45,7 +45,7 @@ def assert_survives(
 ) -> AuditResult:
     """Audit the claim and fail (AssertionError) if the search refutes it; returns the audit otherwise.
 
-    ``options`` are passed to :func:`lemmas.audit.audit` (``seed``, ``mode``, ``checks``, ``alpha``, ...).
+    ``options`` are passed to :func:`lemmas.auditing.audit` (``seed``, ``mode``, ``checks``, ``alpha``, ...).
     """
     result = audit(lemma_id, set=set, budget=budget, trials=trials, **options)
     if result.refuted:

@@ -1,17 +1,17 @@
 """Auditing new bounds: a claimed constant, radius, width or rate either survives a counterexample search
 or comes back refuted with a reproducible counterexample.
 
-    >>> from lemmas.audit import audit
+    >>> from lemmas.auditing import audit
     >>> result = audit("du2018.lemma3.2", set={"R": "0.5*delta*lambda0/n**2"}, budget="60s")
     >>> result.verdict, result.summary()
 
 A claim sets quantities of a lemma (:class:`lemmas.symbolic.Quantity`) to expressions over the lemma's symbols,
-parsed over a whitelist (:mod:`lemmas.audit.parse`). The search (:mod:`lemmas.audit.search`) runs the checks
+parsed over a whitelist (:mod:`lemmas.auditing.parse`). The search (:mod:`lemmas.auditing.search`) runs the checks
 that evaluate those quantities with every tool their kinds call for: the anytime-valid sequential test of
-:mod:`lemmas.audit.sequential` for probability claims, the checks' own adversarial trials with restarts for
+:mod:`lemmas.auditing.sequential` for probability claims, the checks' own adversarial trials with restarts for
 worst-case claims, the checks' verdicts for aggregate claims, and a Hypothesis search over the data.
 ``critical=NAME`` bisects the factor on a constant at which a counterexample first appears
-(:mod:`lemmas.audit.critical`); :mod:`lemmas.audit.slack_map` does so for every explicit constant.
+(:mod:`lemmas.auditing.critical`); :mod:`lemmas.auditing.slack_map` does so for every explicit constant.
 
 Modules: ``parse`` (claims), ``sequential`` (the test), ``search`` (the search and counterexample files),
 ``critical`` (bisection), ``slack_map`` (the report page), ``cli`` (``lemmas audit``), ``pytest_helpers``
@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from lemmas.audit.parse import ClaimError, parse_assignments
-from lemmas.audit.search import AuditUsageError, Budget, CaseEffort, Counterexample, ProgressFn, Search, effort_dict, write_counterexample
+from lemmas.auditing.parse import ClaimError, parse_assignments
+from lemmas.auditing.search import AuditUsageError, Budget, CaseEffort, Counterexample, ProgressFn, Search, effort_dict, write_counterexample
 from lemmas.registry import Lemma, Mode, Settings, all_lemmas, get_lemma
 from lemmas.result import _json_safe
 from lemmas.trials import environment
 
 if TYPE_CHECKING:
-    from lemmas.audit.critical import CriticalResult
+    from lemmas.auditing.critical import CriticalResult
 
 __all__ = ["AuditResult", "AuditUsageError", "ClaimError", "audit", "parse_budget", "resolve"]
 
@@ -235,7 +235,7 @@ def audit(
     ``set``: the claim, NAME -> EXPR (or "NAME=EXPR" strings); empty audits the statement as registered.
     ``budget``: seconds or a duration string ("60s"); ``trials``: a cap on the trials run.
     ``critical``: a quantity name: bisect the factor on it at which a counterexample first appears
-    (see :func:`lemmas.audit.critical.critical_value`); the result's ``critical`` holds the finding.
+    (see :func:`lemmas.auditing.critical.critical_value`); the result's ``critical`` holds the finding.
     ``seed``: the run seed (default: the package's); ``mode``: which cases the checks offer (quick, default, full);
     ``checks``: restrict to these check names (``lemma_id`` may also be ``ID:check``); ``alpha``: the level of
     the statistical refutations; ``data_search``: also search over the inputs with Hypothesis;
@@ -256,7 +256,7 @@ def audit(
     settings = Settings(seed=Settings().seed if seed is None else int(seed), mode=Mode(mode), alpha=alpha)
     seconds = parse_budget(budget)
     if critical is not None:
-        from lemmas.audit.critical import critical_value
+        from lemmas.auditing.critical import critical_value
 
         found = critical_value(lemma, critical, base=claim, budget=seconds, trials=trials, settings=settings,
                                checks=selected, data_search=data_search, progress=progress)

@@ -4,7 +4,7 @@ An audit replaces some quantities of a lemma by the user's expressions and tries
 with them. Each check is searched by what its kind calls for:
 
 * **probability** claims ("with probability ≥ 1 − δ"): trials one at a time into the anytime-valid
-  sequential test of :mod:`lemmas.audit.sequential`, until it decides or the budget runs out;
+  sequential test of :mod:`lemmas.auditing.sequential`, until it decides or the budget runs out;
 * **deterministic** claims (worst-case, certificate, conditional, identity checks whose trials decide alone):
   the check's own adversarial trials, then, for worst-case, conditional and certificate checks, more of them
   as restarts (a trial index beyond the case's count is a fresh restart); one trial inside the hypotheses
@@ -46,8 +46,8 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import sympy as sp
 
-from lemmas.audit.parse import ClaimError, paper_value_fits, quantity_domain
-from lemmas.audit.sequential import SequentialTest
+from lemmas.auditing.parse import ClaimError, paper_value_fits, quantity_domain
+from lemmas.auditing.sequential import SequentialTest
 from lemmas.registry import Case, Check, Kind, Lemma, Settings
 from lemmas.result import Outcome, _json_safe
 from lemmas.symbolic import SYMBOLS, Bounds, Domain

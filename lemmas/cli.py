@@ -7,7 +7,8 @@
                                       run every (or the selected) check and write JSON, Markdown, HTML, plots
   lemmas replay FILE                  re-run one recorded trial and compare it bit for bit
 
-Run options (check, report): ``--seed``, ``--trials``, ``--quick`` / ``--full``, ``--jobs``, ``--alpha``,
+Run options (check, report): ``--seed``, ``--trials``, ``--quick`` / ``--full``, ``--jobs`` (default: all
+cores), ``--blas-threads`` (per worker, default 1), ``--scheduler`` (a Dask cluster), ``--alpha``,
 ``--progress`` / ``--no-progress``.
 
 Exit status: 0 normally; 1 when a check is violated unexpectedly (documented errata, slack evidence,
@@ -93,8 +94,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     effort = parser.add_mutually_exclusive_group()
     effort.add_argument("--quick", dest="mode", action="store_const", const="quick", help="smoke-test cases (seconds per check)")
     effort.add_argument("--full", dest="mode", action="store_const", const="full", help="all cases, as in the published reports")
-    parser.add_argument("--jobs", type=_positive_int, default=defaults.jobs,
-                        help=f"processes for the trials of a check (default {defaults.jobs}; > 1 needs lemmas.parallel)")
+    cores = _available_cores()
+    parser.add_argument("--jobs", type=_positive_int, default=cores,
+                        help=f"worker processes for the trials of a check (default: all {cores} cores; 1 runs serially)")
+    parser.add_argument("--blas-threads", type=_positive_int, default=1,
+                        help="BLAS threads per worker (default 1: jobs × threads ≤ cores, and replays bit for bit)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the trials on a Dask cluster: tcp://host:port, or 'local' for a LocalCluster of "
+                             "--jobs workers (needs the extra lemmas[dask])")
     parser.add_argument("--alpha", type=_alpha, default=defaults.alpha,
                         help=f"family-wise significance level of the probability checks (default {defaults.alpha:g})")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -103,9 +110,22 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """The :class:`~lemmas.registry.Settings` the run options describe."""
-    if args.jobs > 1 and importlib.util.find_spec("lemmas.parallel") is None:
-        raise UsageError("--jobs > 1 needs the parallel engine lemmas.parallel, which this installation lacks; use --jobs 1")
-    return Settings(seed=args.seed, mode=Mode(args.mode or "default"), trials=args.trials, alpha=args.alpha, jobs=args.jobs)
+    if (args.jobs > 1 or args.scheduler) and importlib.util.find_spec("lemmas.parallel") is None:
+        raise UsageError("--jobs > 1 and --scheduler need the parallel engine lemmas.parallel, which this installation "
+                         "lacks; use --jobs 1")
+    if args.scheduler and importlib.util.find_spec("distributed") is None:
+        raise UsageError("--scheduler needs Dask distributed: pip install 'lemmas[dask]'")
+    return Settings(seed=args.seed, mode=Mode(args.mode or "default"), trials=args.trials, alpha=args.alpha,
+                    jobs=args.jobs, blas_threads=args.blas_threads, scheduler=args.scheduler)
+
+
+def _available_cores() -> int:
+    """The default of ``--jobs``: every core this process may use (1 without the parallel engine)."""
+    if importlib.util.find_spec("lemmas.parallel") is None:
+        return 1
+    from lemmas.parallel import available_cores
+
+    return available_cores()
 
 
 # ---------------------------------------------------------------------------------------------------------

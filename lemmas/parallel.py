@@ -102,7 +102,12 @@ def _lookup(module: str, lemma_id: str, check_name: str) -> Check:
     from lemmas.registry import get_lemma
 
     importlib.import_module(module)
-    return get_lemma(lemma_id).check(check_name)
+    try:
+        return get_lemma(lemma_id).check(check_name)
+    except KeyError:
+        raise LookupError(f"lemma {lemma_id!r} is not registered when its module {module!r} is imported (registered "
+                          "at run time in one process?): a worker cannot run its trials; run it with jobs=1 "
+                          "(--jobs 1)") from None
 
 
 @lru_cache(maxsize=None)
@@ -207,7 +212,7 @@ _CLIENTS: dict[tuple[str, int], Any] = {}
 
 
 def _scheduler(settings: Settings) -> str:
-    address = getattr(settings, "scheduler", None) or _CONFIG.scheduler
+    address = settings.scheduler or _CONFIG.scheduler
     if not address:
         raise ValueError("dask_map: no scheduler; pass --scheduler tcp://host:port (or 'local'), "
                          "or call lemmas.parallel.configure(scheduler=...)")

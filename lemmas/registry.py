@@ -155,6 +155,7 @@ class Settings:
     alpha: float = 0.05              # family-wise level of the probability claims (split by Bonferroni per check-case)
     jobs: int = 1
     blas_threads: int | None = None  # None: leave as is (recorded); replays pin the recorded value
+    scheduler: str | None = None     # Dask scheduler address, or "local" for a LocalCluster; None: local processes
 
 
 _REGISTRY: dict[str, Lemma] = {}

@@ -153,8 +153,12 @@ def run_check(
 
 
 def _default_map(settings: Settings) -> TrialMap:
+    if settings.scheduler:
+        from lemmas.parallel import dask_map  # optional engine, see lemmas/parallel.py
+
+        return dask_map
     if settings.jobs and settings.jobs > 1:
-        from lemmas.parallel import process_map  # optional engine, see lemmas/parallel.py
+        from lemmas.parallel import process_map
 
         return process_map
     return serial_map

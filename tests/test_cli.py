@@ -47,8 +47,12 @@ def _fake_lemma(lemma_id: str, checks: list[Check]) -> Lemma:
 
 
 @pytest.fixture
-def fake_lemmas():
-    """Two registered test-only lemmas: one whose only non-holds verdicts are expected findings, one violated."""
+def fake_lemmas(monkeypatch):
+    """Two registered test-only lemmas: one whose only non-holds verdicts are expected findings, one violated.
+
+    Registered in this process only, so the CLI runs them serially (worker processes would not know them).
+    """
+    monkeypatch.setattr(cli, "_available_cores", lambda: 1)
     get_lemma("du2018.lemma3.1")  # discover the real lemmas first, so the fakes are removed cleanly
     register(_fake_lemma(OK_ID, [
         _check("holds", "b"),

@@ -53,3 +53,22 @@ def test_dask_without_a_scheduler_says_how_to_name_one(monkeypatch):
     monkeypatch.setattr(parallel._CONFIG, "scheduler", None)
     with pytest.raises(ValueError, match="--scheduler"):
         parallel.dask_map(check, check.cases(Mode.QUICK)[0], [0], Settings(), {})
+
+
+def test_settings_scheduler_selects_the_dask_engine(scheduler):
+    check = get_lemma("du2018.lemma3.1").check("decay")
+    case = check.cases(Mode.QUICK)[0]
+    serial = run_check(check, case, Settings(mode=Mode.QUICK, blas_threads=1))
+    on_dask = run_check(check, case, Settings(mode=Mode.QUICK, blas_threads=1, scheduler=scheduler))
+    assert _same(on_dask.observations, serial.observations) and _same(on_dask.verdict, serial.verdict)
+
+
+def test_cli_scheduler_option_runs_the_check_on_the_cluster(scheduler, tmp_path, capsys):
+    from lemmas import cli
+
+    argv = ["report", "--only", "du2018.lemma3.1:decay", "--quick", "--no-plots", "--no-progress"]
+    assert cli.main(argv + ["--jobs", "1", "--out", str(tmp_path / "serial")]) == 0
+    assert cli.main(argv + ["--scheduler", scheduler, "--out", str(tmp_path / "dask")]) == 0
+    serial, dask = (json.loads((tmp_path / d / "du2018.lemma3.1.json").read_text()) for d in ("serial", "dask"))
+    assert dask["run"]["scheduler"] == scheduler and serial["run"]["scheduler"] is None
+    assert _same([r["verdict"] for r in dask["results"]], [r["verdict"] for r in serial["results"]])

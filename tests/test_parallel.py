@@ -103,3 +103,17 @@ def test_two_layer_kernels_give_the_same_bits_on_any_number_of_blas_threads(d):
     grad_ref = ((P >= 0) * (u_ref - y)[:, None]).T @ X * (a / np.sqrt(m))[:, None]
     assert np.allclose(u, u_ref, rtol=1e-12, atol=1e-12) and np.allclose(grad, grad_ref, rtol=1e-10, atol=1e-12)
     assert np.array_equal(H, (X @ X.T) * ((P >= 0).astype(float) @ (P >= 0).T.astype(float)) / m)
+
+
+def test_a_lemma_registered_only_in_this_process_fails_with_how_to_run_it():
+    from lemmas.registry import _REGISTRY, register
+    from test_report import TOY_ID, toy_lemma
+
+    get_lemma("du2018.lemma3.1")  # discover the real lemmas first, so the toy is removed cleanly
+    lemma = register(toy_lemma())
+    try:
+        check = lemma.checks[0]
+        with pytest.raises(LookupError, match="--jobs 1"):
+            parallel.process_map(check, check.cases(Mode.QUICK)[0], [0, 1], Settings(jobs=2), {})
+    finally:
+        _REGISTRY.pop(TOY_ID, None)

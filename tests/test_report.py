@@ -152,7 +152,7 @@ def test_report_command_records_errors_and_exits_1(tmp_path, capsys):
     get_lemma("du2018.lemma3.1")  # discover the real lemmas first, so the toy is removed cleanly
     register(toy_lemma(broken=True))
     try:
-        code = cli.main(["report", "--out", str(tmp_path), "--only", f"{TOY_ID}:broken", f"{TOY_ID}:plotted", "--no-plots"])
+        code = cli.main(["report", "--out", str(tmp_path), "--only", f"{TOY_ID}:broken", f"{TOY_ID}:plotted", "--no-plots", "--jobs", "1"])  # toy registered in this process only
     finally:
         _REGISTRY.pop(TOY_ID, None)
     assert code == 1

@@ -82,6 +82,8 @@ def run_metadata(settings: Settings, environment: Mapping[str, Any]) -> dict[str
         "alpha": settings.alpha,
         "trials": settings.trials,
         "jobs": settings.jobs,
+        "blas_threads": settings.blas_threads,
+        "scheduler": settings.scheduler,
         "environment": dict(environment),
     }
 

@@ -51,6 +51,16 @@ def per_check_alpha(settings: Settings) -> float:
     return settings.alpha / _probability_case_count(settings.mode)
 
 
+def per_exponent_alpha(settings: Settings) -> float:
+    """One-sided level of each :func:`exponent_verdict`: α/2 per side of a two-sided 1 − α interval.
+
+    Not a Bonferroni share: at the default grids a family-wise share over the exponent checks leaves several
+    of them without the power to refute their negative controls, so the exponent verdicts are per-check
+    tests and the report states the resulting bound (K·α/2 over K exponent verdicts) as it is.
+    """
+    return settings.alpha / 2.0
+
+
 @lru_cache(maxsize=None)
 def _probability_case_count(mode: Mode) -> int:
     kinds = (Kind.PROBABILITY, Kind.WORST_CASE)
@@ -117,21 +127,23 @@ def exponent_verdict(
     direction: str,
     quantity: str,
     variable: str,
-    seed: int,
+    settings: Settings,
 ) -> Verdict:
     """An O(x^p) / Ω(x^p) claim from observations with keys ``x``, ``y`` and ``role``.
 
     ``role`` = "calibration" observations estimate the implied constant; "test" observations (disjoint
-    seeds) decide the verdict: the fitted exponent's bootstrap CI against ``claimed``, and the drift of the
-    implied constant across the grid.
+    seeds) decide the verdict: the fitted exponent's confidence interval (:func:`lemmas.stats.fit_exponent`)
+    against ``claimed``, and the drift of the implied constant across the grid. Each side of the two-sided
+    interval has level :func:`per_exponent_alpha`, so a claim fails at that one-sided level.
     """
     test = [o for o in observations if o.get("role", "test") == "test"]
     calib = [o for o in observations if o.get("role") == "calibration"]
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(settings.seed)
+    alpha = per_exponent_alpha(settings)
     xs = [o["x"] for o in test]
     ys = [o["y"] for o in test]
-    fit = fit_exponent(xs, ys, rng)
-    drift = drift_fit(xs, ys, claimed, rng)
+    fit = fit_exponent(xs, ys, rng, level=1.0 - 2.0 * alpha)
+    drift = drift_fit(xs, ys, claimed, rng, level=1.0 - 2.0 * alpha)
     outcome = exponent_claim(fit, claimed, direction)
     constant = float(np.max(implied_constants([o["x"] for o in calib], [o["y"] for o in calib], claimed))) if calib else math.nan
     margin = (claimed - fit.ci_low) if direction == "upper" else (fit.ci_high - claimed) if direction == "lower" else min(claimed - fit.ci_low, fit.ci_high - claimed)
@@ -144,7 +156,7 @@ def exponent_verdict(
         hypotheses_held=hypotheses_held(observations),
         tier=Tier.ESTIMATED,
         summary=(
-            f"fitted exponent {fit.exponent:.3f} (95% CI [{fit.ci_low:.3f}, {fit.ci_high:.3f}]) against claimed "
+            f"fitted exponent {fit.exponent:.3f} ({100 * fit.level:.3g}% CI [{fit.ci_low:.3f}, {fit.ci_high:.3f}]) against claimed "
             f"{claimed:g} ({direction}); implied-constant drift {drift.exponent:.3f} "
             f"[{drift.ci_low:.3f}, {drift.ci_high:.3f}]; calibrated constant {constant:.4g}"
         ),
@@ -152,6 +164,7 @@ def exponent_verdict(
             "fit": fit.as_dict(),
             "drift": drift.as_dict(),
             "calibrated_constant": constant,
+            "alpha": alpha,
             "x": xs,
             "y": ys,
             "variable": variable,

@@ -73,7 +73,7 @@ def _toy_lemma() -> Lemma:
         name="decay", kind=Kind.EXPONENT, claim="y = O(x^decay)",
         cases=lambda mode: [Case({"xs": [10, 100, 1000]}, trials=12)],
         trial=exp_trial,
-        verdict=lambda p, obs, b, s: exponent_verdict(obs, b("decay"), "upper", "y", "x", s.seed),
+        verdict=lambda p, obs, b, s: exponent_verdict(obs, b("decay"), "upper", "y", "x", s),
         negative_control={"decay": "-1"},
     ))
     return lemma

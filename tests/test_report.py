@@ -64,7 +64,7 @@ def toy_lemma(broken: bool = False) -> Lemma:
         hypotheses={"none": "no hypotheses"}, notes=("a note",),
     )
     lemma.add(Check("decay", Kind.EXPONENT, "y = O(m^-1/2)", lambda mode: [Case({"widths": [64, 256, 1024]}, trials=12)],
-                    _decay_trial, lambda p, obs, b, s: exponent_verdict(obs, b("rate"), "upper", "y", "m", s.seed)))
+                    _decay_trial, lambda p, obs, b, s: exponent_verdict(obs, b("rate"), "upper", "y", "m", s)))
     lemma.add(Check("coin", Kind.PROBABILITY, "P(u > cut) <= delta", lambda mode: [Case({}, trials=30)], _coin_trial,
                     lambda p, obs, b, s: probability_verdict(obs, b("delta_q"), s, "P(u > cut)")))
     lemma.add(Check("plotted", Kind.CONDITIONAL, "x <= b", lambda mode: [Case({"bound": "b"}, trials=5)], _draw_trial, _plotted_verdict))
@@ -186,6 +186,13 @@ def test_family_wise_statement_applies_holm_to_the_probability_p_values():
     assert fw.per_check_alpha == (0.001,) and fw.bonferroni_bound == pytest.approx(0.003)
     assert "p1[x]" in fw.statement() and "α′ = 0.001" in fw.statement()
     assert "No probability checks" in family_wise(results[3:], 0.05).statement()
+
+
+def test_family_wise_statement_bounds_the_exponent_verdicts_by_their_levels():
+    results = [_fake(f"e{i}[x]", "holds", "exponent", p=0.5, alpha=0.0005) for i in range(4)]
+    fw = family_wise(results, alpha=0.05)
+    assert fw.exponent_results == 4 and fw.per_exponent_alpha == (0.0005,)
+    assert "4 exponent result(s)" in fw.statement() and "K·α_e = 0.002" in fw.statement()
 
 
 def test_exponent_plot_has_the_fitted_and_the_claimed_slope():

@@ -1,5 +1,7 @@
 """Statistics: exact binomial intervals, Holm, exponent fits."""
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -68,3 +70,30 @@ def test_drift_of_implied_constant_is_zero_for_the_right_exponent():
 def test_fit_exponent_rejects_degenerate_grids():
     with pytest.raises(ValueError):
         S.fit_exponent([1, 1, 1], [1, 2, 3], np.random.default_rng(0))
+
+
+def test_exponent_interval_is_the_union_of_bootstrap_and_t_intervals():
+    rng = np.random.default_rng(5)
+    x = np.repeat([100, 400, 1600], 2)  # two replicates per size: the bootstrap alone is far too narrow
+    y = x**-0.5 * np.exp(rng.normal(0, 0.2, x.size))
+    fit = S.fit_exponent(x, y, rng)
+    assert fit.ci_low == min(fit.bootstrap_ci[0], fit.t_ci[0]) and fit.ci_high == max(fit.bootstrap_ci[1], fit.t_ci[1])
+    assert fit.t_ci[1] - fit.t_ci[0] > fit.bootstrap_ci[1] - fit.bootstrap_ci[0]
+
+
+def test_a_stricter_level_widens_the_exponent_interval():
+    x = np.repeat([100, 400, 1600, 6400], 4)
+    y = x**-0.5 * np.exp(np.random.default_rng(6).normal(0, 0.1, x.size))
+    loose = S.fit_exponent(x, y, np.random.default_rng(0), level=0.95)
+    strict = S.fit_exponent(x, y, np.random.default_rng(0), level=0.999)
+    assert strict.ci_low < loose.ci_low and strict.ci_high > loose.ci_high
+
+
+def test_exponent_interval_covers_the_true_slope_at_its_level():
+    """Coverage of the two-sided 90% interval over 200 simulated grids with 3 replicates per size."""
+    rng = np.random.default_rng(7)
+    x = np.repeat([100, 400, 1600, 6400], 3)
+    covered = sum(lo <= -0.5 <= hi for lo, hi in (
+        (f.ci_low, f.ci_high) for f in (S.fit_exponent(x, x**-0.5 * np.exp(rng.normal(0, 0.2, x.size)), rng, level=0.9,
+                                                       bootstrap=400) for _ in range(200))))
+    assert covered >= 0.9 * 200 - 2 * math.sqrt(200 * 0.09)  # at least nominal, up to two standard errors

@@ -50,12 +50,14 @@ def has_violation(results: Iterable[Mapping[str, Any]]) -> bool:
 
 @dataclass(frozen=True)
 class FamilyWise:
-    """Multiple-testing statement over the probability results of a run."""
+    """Multiple-testing statement over the probability results and the exponent results of a run."""
 
     alpha: float                      # family-wise level (Settings.alpha)
     per_check_alpha: tuple[float, ...]  # the distinct one-sided levels that decided the verdicts
     p_values: dict[str, float]        # uid -> exact binomial p-value
     holm_rejected: tuple[str, ...]    # uids whose H0 (failure probability ≤ δ) Holm rejects at alpha
+    exponent_results: int = 0         # exponent verdicts (per-check tests at their own level)
+    per_exponent_alpha: tuple[float, ...] = ()  # their distinct one-sided levels
 
     @property
     def bonferroni_bound(self) -> float:
@@ -63,6 +65,22 @@ class FamilyWise:
         return min(1.0, len(self.p_values) * max(self.per_check_alpha, default=0.0))
 
     def statement(self) -> str:
+        return " ".join(part for part in (self._probability_statement(), self._exponent_statement()) if part)
+
+    def _exponent_statement(self) -> str:
+        if not self.exponent_results:
+            return ""
+        levels = ", ".join(f"{a:.4g}" for a in self.per_exponent_alpha) or "not recorded"
+        bound = min(1.0, self.exponent_results * max(self.per_exponent_alpha, default=0.0))
+        return (
+            f"{self.exponent_results} exponent result(s): each fitted exponent's confidence interval (the union of "
+            f"a bootstrap and a least-squares t-interval) has one-sided level α_e = {levels} per side. These are "
+            f"per-check tests, not corrected for multiplicity: the chance that any exponent 'violated' is a false "
+            f"alarm is bounded only by K·α_e = {bound:.4g} (K = {self.exponent_results}, exploratory ones included), "
+            f"so a violated exponent should be confirmed on the larger grids of --full before it is called a finding."
+        )
+
+    def _probability_statement(self) -> str:
         k = len(self.p_values)
         if k == 0:
             return "No probability checks in this run: no family-wise statement needed."
@@ -80,14 +98,24 @@ class FamilyWise:
     def to_dict(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "per_check_alpha": list(self.per_check_alpha), "p_values": self.p_values,
                 "holm_rejected": list(self.holm_rejected), "bonferroni_bound": self.bonferroni_bound,
+                "exponent_results": self.exponent_results, "per_exponent_alpha": list(self.per_exponent_alpha),
                 "statement": self.statement()}
 
 
 def family_wise(results: Sequence[Mapping[str, Any]], alpha: float) -> FamilyWise:
-    """Holm at level ``alpha`` over the p-values of every probability-kind result that records one."""
+    """Holm at level ``alpha`` over the p-values of every probability-kind result that records one; the count and
+    levels of the exponent results (their own Bonferroni family)."""
     p_values: dict[str, float] = {}
     levels: set[float] = set()
+    exponent_levels: set[float] = set()
+    exponents = 0
     for r in results:
+        if r["kind"] == "exponent":
+            exponents += 1
+            level = r["verdict"].get("evidence", {}).get("alpha")
+            if isinstance(level, (int, float)):
+                exponent_levels.add(float(level))
+            continue
         if r["kind"] != "probability":
             continue
         evidence = r["verdict"].get("evidence", {})
@@ -98,4 +126,5 @@ def family_wise(results: Sequence[Mapping[str, Any]], alpha: float) -> FamilyWis
             levels.add(float(evidence["alpha"]))
     uids = list(p_values)
     rejected = holm([p_values[u] for u in uids], alpha) if uids else []
-    return FamilyWise(alpha, tuple(sorted(levels)), p_values, tuple(u for u, rej in zip(uids, rejected) if rej))
+    return FamilyWise(alpha, tuple(sorted(levels)), p_values, tuple(u for u, rej in zip(uids, rejected) if rej),
+                      exponents, tuple(sorted(exponent_levels)))

@@ -228,7 +228,7 @@ def _frobenius_verdict(quantity: str, variable: str, direction: str, title: str)
     def verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
         claimed = bounds(quantity)
         positive = [o for o in obs if o["y"] > 0]
-        v = exponent_verdict(positive, claimed, direction, "sup_k ‖W(k) − W(0)‖_F − √(yᵀ(H∞)⁻¹y)", variable, settings.seed)
+        v = exponent_verdict(positive, claimed, direction, "sup_k ‖W(k) − W(0)‖_F − √(yᵀ(H∞)⁻¹y)", variable, settings)
         complexity = _complexity(problem(params))
         xs = sorted({o["x"] for o in obs})
         v.evidence.update({

@@ -208,7 +208,7 @@ def _c2_trial(which: int) -> Any:
 def _c2_verdict(quantity: str, label: str) -> Any:
     def verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
         claimed = bounds(quantity)
-        v = exponent_verdict(obs, claimed, "upper", label, "m", settings.seed)
+        v = exponent_verdict(obs, claimed, "upper", label, "m", settings)
         fit = v.evidence["fit"]
         xs = sorted(set(v.evidence["x"]))
         v.evidence["plot"] = plot(f"ADHLW Lemma C.2: {label} against m (κ = {params['kappa']})", "m", label,

@@ -273,7 +273,7 @@ def _exponent_trial(grid_key: str) -> Any:
 def _exponent_verdict(quantity: str, variable: str, direction: str, title: str) -> Any:
     def verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
         claimed = bounds(quantity)
-        v = exponent_verdict(obs, claimed, direction, "max_k ‖u(k) − y + (I − ηH∞)^k(y − u(0))‖", variable, settings.seed)
+        v = exponent_verdict(obs, claimed, direction, "max_k ‖u(k) − y + (I − ηH∞)^k(y − u(0))‖", variable, settings)
         fit = v.evidence["fit"]
         xs = sorted(set(v.evidence["x"]))
         v.evidence["plot"] = plot(

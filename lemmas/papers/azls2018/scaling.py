@@ -100,7 +100,7 @@ def scaling_verdict(direction: str, quantity: str, shape: str) -> VerdictFn:
             )
         towards_zero = params.get("refute", "0" if vary in SMALL_VARIABLES else "inf") == "0"
         drift_direction = {"upper": "lower", "lower": "upper"}.get(direction, direction) if towards_zero else direction
-        v = exponent_verdict(obs, 0.0, drift_direction, f"implied constant {quantity} / {shape}", vary, settings.seed)
+        v = exponent_verdict(obs, 0.0, drift_direction, f"implied constant {quantity} / {shape}", vary, settings)
         test = [o for o in obs if o.get("role") == "test"]
         xs = [o["x"] for o in test]
         raw = fit_exponent(xs, [o["value"] for o in test], np.random.default_rng(settings.seed + 1), bootstrap=500)

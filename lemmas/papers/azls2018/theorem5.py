@@ -106,7 +106,8 @@ def _cases(mode: Mode) -> Sequence[Case]:
         sweep("L", [1, 2, 4, 8], m=256, omega=1e-2, n=1, d_out=1, data_seed=21, **reps),
         sweep("m", [64, 128, 256, 512], L=2, omega=1e-2, n=1, d_out=1, data_seed=21, **reps),
     ]
-    return cases[:1] if mode is Mode.QUICK else cases
+    # quick: the ω sweep over 2.5 decades; the first one (a factor 8 of tiny ω) is too noisy to refute anything
+    return cases[3:4] if mode is Mode.QUICK else cases
 
 
 LEMMA.add(

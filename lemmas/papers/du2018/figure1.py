@@ -164,7 +164,7 @@ def _verdict(metric: str) -> Any:
         excluded = sorted({o["m"] for o in obs if not o["converged"]})
         if len({u["x"] for u in used}) < 2:   # too few converged widths to fit: fit all, marked outside the hypothesis
             used = [{"hypotheses": {"converged": o["converged"]}, "x": o["m"], "y": o[metric], "role": "test"} for o in obs]
-        v = exponent_verdict(used, bounds(quantity), direction, label, "m", settings.seed)
+        v = exponent_verdict(used, bounds(quantity), direction, label, "m", settings)
         first = {}
         for o in obs:
             first.setdefault(o["m"], o)

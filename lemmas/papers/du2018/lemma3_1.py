@@ -148,7 +148,7 @@ def _decay_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator
 
 
 def _decay_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("decay_exponent"), "upper", "‖H(0) − H∞‖₂", "m", settings.seed)
+    return exponent_verdict(obs, bounds("decay_exponent"), "upper", "‖H(0) − H∞‖₂", "m", settings)
 
 
 LEMMA.add(

@@ -201,7 +201,7 @@ def _width_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator
 
 
 def _width_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("width_n_exponent"), "upper", "λ0² × width needed by Lemma 3.1", "n", settings.seed)
+    return exponent_verdict(obs, bounds("width_n_exponent"), "upper", "λ0² × width needed by Lemma 3.1", "n", settings)
 
 
 LEMMA.add(

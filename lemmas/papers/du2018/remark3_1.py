@@ -77,7 +77,7 @@ def _trial(params: Mapping[str, Any], index: int, rng: np.random.Generator, boun
 
 
 def _verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("drift_exponent"), "upper", "sup_t ‖H(t) − H(0)‖₂", "m", settings.seed)
+    return exponent_verdict(obs, bounds("drift_exponent"), "upper", "sup_t ‖H(t) − H(0)‖₂", "m", settings)
 
 
 LEMMA.add(

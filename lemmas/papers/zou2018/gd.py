@@ -186,7 +186,7 @@ def _ratio_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator
 
 
 def _ratio_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("ratio_exponent"), "upper", "Σ|I¹|/Σ|I⁴| over 10 GD steps", "m", settings.seed)
+    return exponent_verdict(obs, bounds("ratio_exponent"), "upper", "Σ|I¹|/Σ|I⁴| over 10 GD steps", "m", settings)
 
 
 C2.add(Check(
@@ -351,7 +351,7 @@ def _distance_trial(params: Mapping[str, Any], index: int, rng: np.random.Genera
 
 
 def _distance_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("width_exponent"), "upper", "max_l‖W_l^(K) − W_l^(0)‖₂", "m", settings.seed)
+    return exponent_verdict(obs, bounds("width_exponent"), "upper", "max_l‖W_l^(K) − W_l^(0)‖₂", "m", settings)
 
 
 L55.add(Check(

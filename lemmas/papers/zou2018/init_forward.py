@@ -157,7 +157,7 @@ def _a2_depth_trial(params: Mapping[str, Any], index: int, rng: np.random.Genera
 
 
 def _a2_depth_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("depth_exponent"), "upper", "max|‖x_{l,i}‖ − 1|·√(m/log(nL/δ))", "L", settings.seed)
+    return exponent_verdict(obs, bounds("depth_exponent"), "upper", "max|‖x_{l,i}‖ − 1|·√(m/log(nL/δ))", "L", settings)
 
 
 A2.add(Check(

@@ -83,7 +83,7 @@ def _a8_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator, b
 
 
 def _a8_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("depth_exponent"), "upper", "max ‖W_{l2}ᵀΠΣ_rW_rᵀ‖₂", "L", settings.seed)
+    return exponent_verdict(obs, bounds("depth_exponent"), "upper", "max ‖W_{l2}ᵀΠΣ_rW_rᵀ‖₂", "L", settings)
 
 
 A8.add(Check(
@@ -129,7 +129,7 @@ def _a9_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator, b
 
 
 def _a9_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("sparsity_exponent"), "upper", "max_{l,i} ‖top_s(|u_{l,i}|)‖₂/(L√log M)", "s", settings.seed)
+    return exponent_verdict(obs, bounds("sparsity_exponent"), "upper", "max_{l,i} ‖top_s(|u_{l,i}|)‖₂/(L√log M)", "s", settings)
 
 
 A9.add(Check(
@@ -190,7 +190,7 @@ def _a10_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator, 
 
 
 def _a10_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    v = exponent_verdict(obs, bounds("width_exponent"), "upper", "sparse bilinear sup (lower bracket)/√log m", "m", settings.seed)
+    v = exponent_verdict(obs, bounds("width_exponent"), "upper", "sparse bilinear sup (lower bracket)/√log m", "m", settings)
     v.evidence["upper_bracket_over_lower"] = float(np.max([o["upper_bracket"] / (o["y"] * math.sqrt(math.log(o["x"]))) for o in obs]))
     return v
 

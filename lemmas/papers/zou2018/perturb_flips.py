@@ -145,7 +145,7 @@ def _tau_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator, 
 
 
 def _tau_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    v = exponent_verdict(obs, bounds("tau_exponent"), "upper", "worst-case flips in layer 1 (exact)", "τ", settings.seed)
+    v = exponent_verdict(obs, bounds("tau_exponent"), "upper", "worst-case flips in layer 1 (exact)", "τ", settings)
     v.evidence["ratio_to_(3/π)^{1/3}τ^{2/3}m"] = {str(o["x"]): o["ratio_to_formula"] for o in obs if o["role"] == "test"}
     return v
 
@@ -181,7 +181,7 @@ def _depth_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator
 
 
 def _depth_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("depth_exponent"), "upper", "flips in layer L (greedy construction)", "L", settings.seed)
+    return exponent_verdict(obs, bounds("depth_exponent"), "upper", "flips in layer L (greedy construction)", "L", settings)
 
 
 B3.add(Check(
@@ -227,7 +227,7 @@ def _union_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator
 
 
 def _union_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    v = exponent_verdict(obs, bounds("n_exponent"), "upper", "|∪_i flipped nodes|/(τ^{2/3}m)", "n", settings.seed)
+    v = exponent_verdict(obs, bounds("n_exponent"), "upper", "|∪_i flipped nodes|/(τ^{2/3}m)", "n", settings)
     v.evidence["union_over_best_single"] = {str(o["x"]): o["union"] / max(o["best_single_input"], 1) for o in obs if o["role"] == "test"}
     return v
 

@@ -192,7 +192,7 @@ def _b6_depth_trial(params: Mapping[str, Any], index: int, rng: np.random.Genera
 
 
 def _b6_depth_verdict(params: Mapping[str, Any], obs: Sequence[dict], bounds: Bounds, settings: Settings) -> Verdict:
-    return exponent_verdict(obs, bounds("depth_exponent"), "upper", "max_{l,i}‖x̃_{l−1,i}‖‖b̃_{l,i}‖/√M", "L", settings.seed)
+    return exponent_verdict(obs, bounds("depth_exponent"), "upper", "max_{l,i}‖x̃_{l−1,i}‖‖b̃_{l,i}‖/√M", "L", settings)
 
 
 B6.add(Check(

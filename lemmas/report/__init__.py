@@ -10,6 +10,7 @@ Modules:
   :mod:`~lemmas.report.markdown`    ``<id>.md`` from a record
   :mod:`~lemmas.report.html`        ``index.html`` from the records
   :mod:`~lemmas.report.plots`       figures per result (matplotlib optional) and the lemma plot hook
+  :mod:`~lemmas.report.large_width` the page "Largest widths on this machine", from ``large_width.json``
   :mod:`~lemmas.report.progress`    the progress bar on stderr
   :mod:`~lemmas.report.writer`      :func:`write_report`: all of the above into one directory
 """

@@ -154,18 +154,28 @@ def environment_section(run: Mapping[str, Any]) -> list[str]:
             "<table>" + "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(val))}</td></tr>" for k, val in env.items()) + "</table>"]
 
 
-def render_index(records: Sequence[Mapping[str, Any]], fw: FamilyWise, notes: Sequence[str] = ()) -> str:
-    """The whole ``index.html`` for ``records`` (one per lemma, all from one run)."""
+def render_index(records: Sequence[Mapping[str, Any]], fw: FamilyWise, notes: Sequence[str] = (),
+                 sections: Sequence[tuple[str, str, Sequence[str]]] = ()) -> str:
+    """The whole ``index.html`` for ``records`` (one per lemma, all from one run).
+
+    ``sections`` are further sections, (anchor, title, body lines), linked under the summary and placed
+    after the lemmas (e.g. :mod:`lemmas.report.large_width`).
+    """
     results = [r for rec in records for r in rec["results"]]
     errors = [e for rec in records for e in rec["errors"]]
     body = ["<h1>Lemma verification report</h1>"]
     body += summary_section(results, errors, fw, notes)
+    if sections:
+        body.append("<p>Also in this report: " + ", ".join(
+            f'<a href="#{escape(a)}">{escape(title)}</a>' for a, title, _ in sections) + "</p>")
     body.append("<h2>Lemmas</h2><ul>" + "".join(
         f'<li><a href="#{anchor(rec["lemma"]["id"])}"><code>{escape(rec["lemma"]["id"])}</code></a>: '
         f'{escape(rec["lemma"]["title"])} — ' + " ".join(badge(r["status"]) for r in rec["results"]) + "</li>"
         for rec in records) + "</ul>")
     for rec in records:
         body += lemma_section(rec)
+    for a, title, lines in sections:
+        body += [f'<h2 id="{escape(a)}">{escape(title)}</h2>', *lines]
     if records:
         body += environment_section(records[0]["run"])
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

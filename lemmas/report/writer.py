@@ -6,6 +6,8 @@ Layout of ``out/``:
   ``index.html``               one self-contained page for every lemma of the run
   ``plots/<uid-safe>.png``     one figure per result that has something to plot (matplotlib optional)
   ``replays/<uid-safe>.json``  one replay file per result with a counterexample (``lemmas replay FILE``)
+  ``large_width.md``           rendered from ``large_width.json`` when that file is there (written by
+                               ``benchmarks/large_width.py``, kept as it is; see :mod:`lemmas.report.large_width`)
 
 The JSON is written first; Markdown and HTML are rendered from the JSON read back from disk.
 """
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from lemmas.registry import Lemma, Settings, get_lemma
-from lemmas.report import html, json_store, markdown, plots
+from lemmas.report import html, json_store, large_width, markdown, plots
 from lemmas.report.runner import RunError
 from lemmas.report.summary import family_wise
 from lemmas.report.text import uid_safe
@@ -131,7 +133,12 @@ def write_report(
         md = path.with_suffix(".md")
         md.write_text(markdown.render_markdown(record), encoding="utf-8")
         files.markdown.append(md)
+    page, sections, problem = large_width.write_page(out)
+    if page is not None:
+        files.markdown.append(page)
+    if problem is not None:
+        notes.append(problem)
     fw = family_wise([r for rec in records for r in rec["results"]], settings.alpha)
     files.index = out / "index.html"
-    files.index.write_text(html.render_index(records, fw, notes), encoding="utf-8")
+    files.index.write_text(html.render_index(records, fw, notes, sections), encoding="utf-8")
     return files

@@ -158,3 +158,14 @@ def test_e11_counterexample_is_documented_and_replays(tmp_path):
     assert fresh["value"] == pytest.approx(recorded["value"], rel=1e-12) and fresh["failed"]
     assert recorded["value"] < recorded["bound"]
     assert recorded["infinite_width"] < recorded["bound"]
+
+
+def test_lemma_b5_targets_a_largest_independent_set_of_inputs():
+    """Opposite pairs with n > d (the FULL case of Lemma B.5) leave a joint sign flip only rank(X) samples."""
+    from lemmas.papers.zou2018.perturb_gradients import _independent_rows
+
+    rng = np.random.default_rng(0)
+    half = rng.normal(size=(6, 8))
+    X = np.vstack([half, -half])  # 12 rows in R^8, rank 6
+    rows = _independent_rows(X)
+    assert rows.size == 6 and np.linalg.matrix_rank(X[rows]) == 6 and np.all(np.diff(rows) > 0)

@@ -16,6 +16,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import scipy.linalg
 import scipy.optimize
 import sympy as sp
 
@@ -70,6 +71,15 @@ def worst_gradient_ratio(X_prev: np.ndarray, D_last: np.ndarray, y: np.ndarray) 
     return float(a @ Q @ a), a
 
 
+def _independent_rows(X: np.ndarray) -> np.ndarray:
+    """Indices (sorted) of a largest linearly independent set of rows of X (pivoted QR): the samples a joint
+    sign-flip perturbation can target. Duplicates (clusters), opposite pairs and n > d leave some out."""
+    _, R, pivots = scipy.linalg.qr(X.T, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(R))
+    rank = int(np.sum(diag > 1e-10 * diag[0])) if diag.size else 0
+    return np.sort(pivots[:rank])
+
+
 def _b5_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator, bounds: Bounds) -> dict[str, Any]:
     ds = case_data(params)
     depth, width = int(params["L"]), int(params["m"])
@@ -77,8 +87,7 @@ def _b5_trial(params: Mapping[str, Any], index: int, rng: np.random.Generator, b
     param = network(ds.d, (width,) * depth, mu=ds.mu)
     W0 = deep.init_params(param, rng)
     candidates = [W0] + [W0.perturbed(random_perturbation(rng, [W.shape for W in W0.Ws], t)) for _ in range(int(params["random_points"]))]
-    distinct = np.sort(np.unique(ds.X, axis=0, return_index=True)[1])  # duplicates (clusters) cannot be targeted jointly
-    candidates.append(W0.perturbed(greedy_sign_flip(param, W0, ds.X, t, samples=distinct)))
+    candidates.append(W0.perturbed(greedy_sign_flip(param, W0, ds.X, t, samples=_independent_rows(ds.X))))
     worst, worst_a, at_init = math.inf, None, None
     for k, W in enumerate(candidates):
         cache = deep.forward(param, W, ds.X)

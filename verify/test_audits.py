@@ -52,6 +52,9 @@ UNREACHABLE: dict[str, str] = {
     "zou2018.corollary4.3": "the width hypothesis is computed inside the check, not a Quantity: no claim can lower it",
     "zou2018.corollary4.6": "the width hypothesis is computed inside the check, not a Quantity: no claim can lower it",
     "zou2018.theorem4.5": "the width hypothesis is computed inside the check, not a Quantity: no claim can lower it",
+    "azls2018.theorem5": "inside Theorem 5's ω range the quick sweeps cannot refute a wrong shape (too noisy at tiny ω; "
+                         "the change grows like ω^3.5 up to 2.5e-4, so ω³ is not wrong there); its negative controls "
+                         "fail on the wider ω sweep, which lies outside the range",
     "du2018.figure1": "its 'converged' hypothesis holds only at default sizes (about 30 s per audit); quick runs are outside",
 }
 

@@ -213,7 +213,7 @@ def _write_slack_map(run: Run, settings: Settings, out: str) -> str:
     """The audit's slack map (issue 7): critical values of every explicit constant; built under --full only."""
     from lemmas.auditing.slack_map import build_slack_map, write_slack_map
 
-    slack = build_slack_map(results=run.results, budget_per_constant=10.0, settings=Settings(seed=settings.seed, mode=Mode.QUICK))
+    slack = build_slack_map(results=run.results, settings=Settings(seed=settings.seed, mode=Mode.QUICK))
     paths = write_slack_map(slack, out)
     return f"Slack map of every explicit constant: {paths[2].name} (data: {paths[0].name})."
 

@@ -316,3 +316,80 @@ def test_lemmas_audit_is_the_top_level_entry_point():
 
     assert lemmas.audit is audit
     assert "audit" in lemmas.__all__
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The slack map: deterministic effort, safety net, directions, constants
+
+
+def _slack_without_timings(slack) -> list[dict]:
+    """The entries of a slack map without wall-clock fields (what must be reproducible)."""
+    rows = []
+    for entry in slack.to_dict()["entries"]:
+        entry.pop("elapsed")
+        for probe in entry["probe_log"]:
+            probe.pop("elapsed")
+        rows.append(entry)
+    return rows
+
+
+def test_slack_map_effort_is_a_trial_count_and_the_same_on_every_run(toy):
+    from lemmas.auditing.slack_map import build_slack_map
+
+    runs = [build_slack_map([toy], results=[], trials_per_constant=60, budget_per_constant=None, settings=Settings(seed=7))
+            for _ in range(2)]
+    assert _slack_without_timings(runs[0]) == _slack_without_timings(runs[1])
+    (entry,) = runs[0].entries
+    assert 0 < entry.trials <= 60 and not entry.stopped_by_clock and len(entry.probe_log) == entry.probes
+    # B = 2 strengthened (made smaller) by f: the critical constant is 2/f over the bracket
+    assert entry.direction == "smaller" and entry.critical == [2 / entry.refuted, 2 / entry.survived]
+
+
+def test_slack_map_safety_net_stops_a_bisection_and_marks_its_row(toy):
+    from lemmas.auditing.slack_map import build_slack_map, render_markdown
+
+    slack = build_slack_map([toy], results=[], trials_per_constant=60, budget_per_constant=1e-9, settings=Settings(seed=7))
+    (entry,) = slack.entries
+    assert entry.stopped_by_clock and "safety net" in entry.status and "not reproducible" in render_markdown(slack)
+
+
+def test_slack_map_lists_a_constant_whose_search_raises_instead_of_stopping(toy, monkeypatch):
+    from lemmas.auditing import slack_map
+
+    def broken(*args, **kwargs):
+        raise KeyError("random_projection")
+
+    monkeypatch.setattr(slack_map, "critical_value", broken)
+    slack = slack_map.build_slack_map([toy], results=[], trials_per_constant=60, settings=Settings(seed=7))
+    assert not slack.entries and "raised KeyError" in slack.skipped[0]["reason"]
+
+
+def test_a_constant_inside_another_quantity_is_strengthened_the_way_it_moves_that_quantity():
+    from lemmas.auditing.critical import strengthening_direction
+    from lemmas.registry import get_lemma
+
+    lemma = get_lemma("du2018.lemma3.2")  # R = cδλ0/n²; the negative control of worst_case enlarges R
+    way, source = strengthening_direction(lemma, "c", sp.sympify(lemma.quantities["c"].expr))
+    assert way == "larger" and "on R, which grows with c" in source
+
+
+def test_explicit_constants_are_unsigned_and_finite(toy):
+    from lemmas.auditing.slack_map import explicit_constants, numeric_factor
+    from lemmas.symbolic import lambda0
+
+    assert numeric_factor(-256 * n**2 * (sp.log(delta) - sp.log(n)) / lambda0**2) == 256  # 256n²log(n/δ)/λ0²
+    toy.quantities = {**toy.quantities, "alpha0": Quantity("alpha0", sp.oo, "an unbounded exponent", "constant")}
+    assert [name for _, name in explicit_constants([toy])] == ["B"]
+
+
+def test_implied_constants_come_only_from_fitted_exponents(toy):
+    from dataclasses import replace
+
+    from lemmas.auditing.slack_map import implied_constants
+    from lemmas.trials import run_check
+
+    check = toy.check("decay")
+    fitted = run_check(check, check.cases(registry.Mode.QUICK)[0], Settings(seed=7))
+    slope = replace(fitted, verdict=replace(fitted.verdict, evidence={"slope": 1.0}))
+    (found,) = implied_constants([fitted, slope])
+    assert found.uid == fitted.uid and found.claimed_exponent == -0.5 and found.implied_constant is not None

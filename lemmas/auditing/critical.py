@@ -5,16 +5,19 @@ factors f (f > 1 makes the claim stronger: a larger radius or step, a smaller wi
 probability, whichever way the lemma's checks are hurt) and brackets the smallest f that is refuted:
 
 1. the direction that strengthens the claim: from the checks' negative controls (the declared false claims
-   say which way is false), else from the quantity's role (radius, step: larger; width, probability:
+   say which way is false), else from a quantity built from it (a constant c in a radius R = cδλ0/n² moves
+   the way that strengthens R), else from the quantity's role (radius, step: larger; width, probability:
    smaller), else by probing both ways;
 2. f = 1 (the value as given); if it survives, f = 4, 16, 64, ... until a probe is refuted or ``max_factor``;
    if it is refuted, f = 1/4, 1/16, ... until one survives (the paper's value is then itself refuted);
 3. bisection of log f between the last survivor and the first refuted probe, to ``tolerance``.
 
-Every probe is a full audit (:func:`lemmas.auditing.run_search`) with a share of the budget. A refuted probe is a
-reproducible counterexample, so the true critical factor is at most the refuted f (up to the probes' level
-α for probability claims); a survived probe only means that search did not break it, so the bracket
-[survived, refuted] is an estimate that tightens with the budget. The *slack factor* of the paper's value is
+Every probe is a full audit (:func:`lemmas.auditing.run_search`) with a share of the budget; with a trial
+cap and no time budget the bracket is the same on every machine (a probe that survives only because its time
+ran out is marked ``time_limited``). A refuted probe is a reproducible counterexample, so the true critical
+factor is at most the refuted f (up to the probes' level α for probability claims); a survived probe only
+means that search did not break it, so the bracket [survived, refuted] is an estimate that tightens with the
+budget. The *slack factor* of the paper's value is
 the refuted f (the paper's constant can be strengthened by less than that), reported with the bracket.
 """
 
@@ -53,6 +56,8 @@ class Probe:
     elapsed: float
     smallest_relative_margin: float | None
     counterexample: str | None
+    time_limited: bool = False          # survived because the time budget ran out before the trial cap
+    inside: int = 0                     # trials inside the lemma's hypotheses (only those can refute)
 
     @property
     def refuted(self) -> bool:
@@ -101,13 +106,19 @@ class CriticalResult:
         """The paper's value can be strengthened by less than this factor (None: no counterexample found)."""
         return self.refuted
 
+    @property
+    def time_limited(self) -> bool:
+        """Whether a probe survived only because the clock stopped it: the bracket then depends on machine speed."""
+        return any(p.time_limited for p in self.probes)
+
     def status(self) -> str:
+        outside = " (no trial was inside the hypotheses)" if self.probes and not any(p.inside for p in self.probes) else ""
         if self.direction is None:
             reach = max((p.factor for p in self.probes), default=1.0)
-            return f"no counterexample up to ×{reach:.4g} in either direction"
+            return f"no counterexample up to ×{reach:.4g} in either direction{outside}"
         refuted, survived = self.refuted, self.survived
         if refuted is None:
-            return f"no counterexample up to ×{(survived or 1.0):.4g}"
+            return f"no counterexample up to ×{(survived or 1.0):.4g}{outside}"
         if refuted <= 1.0:
             return (f"the given value is refuted; survived at ×{survived:.4g}" if survived is not None
                     else f"the given value is refuted, and so is ×{refuted:.4g} (weakened)")
@@ -123,6 +134,8 @@ class CriticalResult:
             lines.append(f"  ×{p.factor:<8.4g} {p.claim:<24} {p.verdict:<9} {p.trials} trials, {p.elapsed:.1f} s{margin}")
         if self.interrupted:
             lines.append("  (interrupted: the bracket is what was reached)")
+        if self.time_limited:
+            lines.append("  (a probe survived because its time budget ran out: set a trial cap for a reproducible bracket)")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,7 +143,8 @@ class CriticalResult:
             "lemma": self.lemma, "name": self.name, "reference": self.reference, "direction": self.direction,
             "direction_from": self.direction_from, "max_factor": self.max_factor, "tolerance": self.tolerance,
             "survived": self.survived, "refuted": self.refuted, "slack_factor": self.slack_factor,
-            "status": self.status(), "interrupted": self.interrupted, "probes": [p.to_dict() for p in self.probes],
+            "status": self.status(), "interrupted": self.interrupted, "time_limited": self.time_limited,
+            "probes": [p.to_dict() for p in self.probes],
         }
 
 
@@ -140,8 +154,11 @@ def scaled_claim(name: str, factor: float, way: str) -> str:
     return f"{f}*{name}" if way == "larger" else f"{name}/{f}"
 
 
-def strengthening_direction(lemma: Lemma, name: str, reference: sp.Expr) -> tuple[str | None, str]:
-    """"larger" or "smaller" (the way that makes a claim about ``name`` stronger) and where that came from."""
+def strengthening_direction(lemma: Lemma, name: str, reference: sp.Expr,
+                            seen: frozenset[str] = frozenset()) -> tuple[str | None, str]:
+    """"larger" or "smaller" (the way that makes a claim about ``name`` stronger) and where that came from:
+    a negative control of ``name``; else the direction of a quantity built from ``name`` (a constant c inside a
+    radius R = cδλ0/n² strengthens R the way it moves R); else the role of ``name``."""
     for check in lemma.checks:
         if name not in check.negative_control:
             continue
@@ -152,9 +169,32 @@ def strengthening_direction(lemma: Lemma, name: str, reference: sp.Expr) -> tupl
         ratio = _typical_ratio(lemma, wrong, reference)
         if ratio is not None and ratio != 1.0:
             return ("smaller" if ratio < 1.0 else "larger"), f"the negative control of check {check.name}"
+    found = _direction_through_dependents(lemma, name, seen | {name})
+    if found[0] is not None:
+        return found
     role = lemma.quantities[name].role
     if role in ROLE_DIRECTIONS:
         return ROLE_DIRECTIONS[role], f"the role '{role}'"
+    return None, "probing both ways"
+
+
+def _direction_through_dependents(lemma: Lemma, name: str, seen: frozenset[str]) -> tuple[str | None, str]:
+    """The strengthening direction of a quantity that refers to ``name``, carried back to ``name`` by whether
+    that quantity grows or shrinks with it (at typical values)."""
+    for dependent, quantity in lemma.quantities.items():
+        expr = sp.sympify(quantity.expr)
+        symbols = {s: 2 * s for s in expr.free_symbols if s.name == name}
+        if dependent in seen or not symbols:
+            continue
+        way, source = strengthening_direction(lemma, dependent, expr, seen)
+        if way is None:
+            continue
+        ratio = _typical_ratio(lemma, expr.xreplace(symbols), expr)
+        if ratio is None or ratio == 1.0:
+            continue
+        grows = ratio > 1.0
+        way = way if grows else {"larger": "smaller", "smaller": "larger"}[way]
+        return way, f"{source} on {dependent}, which {'grows' if grows else 'shrinks'} with {name}"
     return None, "probing both ways"
 
 
@@ -211,8 +251,10 @@ def critical_value(
                            data_search=data_search, progress=progress)
         audits[(factor, way)] = found
         margin = found.smallest_margin["relative_margin"] if found.smallest_margin else None
+        time_limited = not found.refuted and found.budget_seconds is not None and found.elapsed >= found.budget_seconds
         result.probes.append(Probe(factor, way, scaled_claim(name, factor, way), found.verdict, found.trials,
-                                   found.elapsed, margin, found.counterexample.uid if found.counterexample else None))
+                                   found.elapsed, margin, found.counterexample.uid if found.counterexample else None,
+                                   time_limited, sum(e.trials - e.outside for e in found.efforts)))
         if found.interrupted:
             raise KeyboardInterrupt
         return found.refuted

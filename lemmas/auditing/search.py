@@ -888,7 +888,10 @@ class Search:
         return self.budget.remaining() / checks >= 3 * per_candidate
 
     def trial_time_limit(self, check: Check, limit: Limit) -> float | None:
-        """A data-search candidate may take 20× the check's median trial time (at least 2 s), within the budget."""
+        """A data-search candidate may take 20× the check's median trial time (at least 2 s), within the budget;
+        without a time budget, no limit (the effort is then a trial count, the same on every machine)."""
+        if self.budget.seconds is None:
+            return None
         times = sorted(self._trial_seconds.get(check.name, [1.0]))
         seconds = max(2.0, 20.0 * times[len(times) // 2])
         if limit.deadline is not None:

@@ -9,7 +9,11 @@ printed value to strengthen; for them the map shows the implied constant the exp
 
 :func:`build_slack_map` returns data (:class:`SlackMap`); :func:`render_markdown` and :func:`render_html` turn it
 into a fragment for the report, :func:`write_slack_map` writes ``slack_map.json``/``.md``/``.html``.
-It is meant for ``lemmas report --full``: minutes per constant at the default budget.
+It is meant for ``lemmas report --full``.
+
+The effort per constant is a trial count (shared by the probes of the bisection), so the page is the same on
+every machine for the same seed; wall time is only a safety net: a bisection still running after
+``budget_per_constant`` seconds is stopped, and its row says so (that bracket is not reproducible).
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sympy as sp
 
-from lemmas.auditing.critical import critical_value
+from lemmas.auditing.critical import CriticalResult, critical_value
 from lemmas.auditing.parse import ClaimError
 from lemmas.registry import Kind, Lemma, Mode, Settings, all_lemmas
 from lemmas.result import CheckResult, _json_safe
@@ -40,7 +44,8 @@ NO_SLACK_KINDS = frozenset({Kind.IDENTITY.value, Kind.EXPONENT.value, Kind.SYMBO
 
 @dataclass
 class SlackEntry:
-    """The bracket of one explicit constant."""
+    """The bracket of one explicit constant: ``factor`` is the paper's numeric constant in ``paper``, and
+    ``critical`` the range of that constant at which the first counterexample appears (from the bracket)."""
 
     lemma: str
     quantity: str
@@ -52,10 +57,14 @@ class SlackEntry:
     direction_from: str = ""
     survived: float | None = None
     refuted: float | None = None
+    critical: list[float | None] | None = None
     status: str = ""
     probes: int = 0
+    trials: int = 0
     elapsed: float = 0.0
+    stopped_by_clock: bool = False
     checks: list[str] = field(default_factory=list)
+    probe_log: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -80,7 +89,9 @@ class SlackMap:
     skipped: list[dict[str, str]]
     seed: int
     mode: str
-    budget_per_constant: float
+    trials_per_constant: int
+    max_probes: int
+    budget_per_constant: float | None
     elapsed: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,15 +99,28 @@ class SlackMap:
 
 
 def numeric_factor(expr: sp.Expr) -> sp.Expr:
-    """The product of the symbol-free factors of ``expr`` (e.g. 256 in 256n²log(n/δ)/λ0², 1/π in 2048n⁵/(πλ0⁴))."""
+    """The product of the symbol-free factors of ``expr`` (e.g. 256 in 256n²log(n/δ)/λ0², 1/π in 2048n⁵/(πλ0⁴)),
+    without its sign (sympy writes 256n²log(n/δ) as −256n²(log δ − log n): the sign belongs to the rest)."""
     expr = sp.factor_terms(sp.sympify(expr))
     factors = sp.Mul.make_args(expr)
-    return sp.Mul(*[f for f in factors if not f.free_symbols])
+    return sp.Abs(sp.Mul(*[f for f in factors if not f.free_symbols]))
+
+
+def critical_constant(factor: sp.Expr, direction: str | None, survived: float | None,
+                      refuted: float | None) -> list[float | None] | None:
+    """[low, high]: the values of the paper's constant between the last surviving and the first refuted probe
+    (None at an open end), from the bracket of strengthening factors."""
+    if direction is None or (survived is None and refuted is None):
+        return None
+    value = float(factor)
+    if direction == "larger":
+        return [None if survived is None else value * survived, None if refuted is None else value * refuted]
+    return [None if refuted is None else value / refuted, None if survived is None else value / survived]
 
 
 def explicit_constants(lemmas: Iterable[Lemma]) -> list[tuple[Lemma, str]]:
     """(lemma, quantity) for every explicit constant: role in :data:`EXPLICIT_ROLES`, a numeric factor other
-    than 0 and ±1, no reference to another quantity (whose own constant it would be), and not a numerical
+    than 0, ±1 and ∞, no reference to another quantity (whose own constant it would be), and not a numerical
     tolerance of a check (a name ending in "tolerance" or "_tol")."""
     found = []
     for lemma in lemmas:
@@ -106,7 +130,8 @@ def explicit_constants(lemmas: Iterable[Lemma]) -> list[tuple[Lemma, str]]:
                 continue
             if {s.name for s in expr.free_symbols} & set(lemma.quantities):
                 continue
-            if numeric_factor(expr) not in (sp.Integer(0), sp.Integer(1), sp.Integer(-1)):
+            factor = numeric_factor(expr)
+            if factor.is_finite and factor not in (sp.Integer(0), sp.Integer(1)):
                 found.append((lemma, name))
     return found
 
@@ -115,8 +140,8 @@ def build_slack_map(
     lemmas: Sequence[Lemma] | None = None,
     *,
     results: Sequence[CheckResult] | None = None,
-    budget_per_constant: float = 30.0,
-    trials_per_constant: int | None = None,
+    trials_per_constant: int = 120,
+    budget_per_constant: float | None = 600.0,
     settings: Settings = Settings(mode=Mode.QUICK),
     max_factor: float = 4096.0,
     max_probes: int = 6,
@@ -125,10 +150,12 @@ def build_slack_map(
 ) -> SlackMap:
     """The slack map of ``lemmas`` (default: the whole registry).
 
-    Each constant gets ``budget_per_constant`` seconds (and at most ``trials_per_constant`` trials) shared by
-    up to ``max_probes`` audits of the bisection. ``results``: check results of a run (e.g. ``lemmas report
-    --full``) to read the implied constants from; without them the exponent checks are run here in
-    ``settings.mode``. ``progress`` is called with "lemma:quantity" before each constant.
+    Each constant gets ``trials_per_constant`` trials, shared equally by up to ``max_probes`` audits of the
+    bisection, searched on the checks that bound something (not identities, fits or derivations), in
+    ``settings.mode``. ``budget_per_constant``: the wall-clock safety net in seconds (None: none); a
+    bisection stopped by it keeps its probes so far and is marked. ``results``: check results of a run (e.g.
+    ``lemmas report --full``) to read the implied constants from; without them the exponent checks are run
+    here in ``settings.mode``. ``progress`` is called with "lemma:quantity" before each constant.
     """
     start = time.monotonic()
     lemmas = list(lemmas) if lemmas is not None else all_lemmas()
@@ -137,28 +164,59 @@ def build_slack_map(
     for lemma, name in explicit_constants(lemmas):
         if progress is not None:
             progress(f"{lemma.id}:{name}")
-        quantity = lemma.quantities[name]
-        entry = SlackEntry(lemma.id, name, quantity.role, quantity.meaning, str(quantity.expr),
-                           str(numeric_factor(quantity.expr)))
+        checks = [c.name for c in lemma.checks if c.erratum is None and c.kind.value not in NO_SLACK_KINDS]
+        if not checks:
+            skipped.append({"lemma": lemma.id, "quantity": name,
+                            "reason": "only identity, exponent or symbolic checks (no inequality to strengthen)"})
+            continue
+        clock = SafetyNet(budget_per_constant)
         try:
-            found = critical_value(lemma, name, budget=budget_per_constant, trials=trials_per_constant, settings=settings,
-                                   data_search=data_search, max_factor=max_factor, max_probes=max_probes)
-        except ClaimError as exc:  # no (non-erratum) check evaluates it in this mode
+            found = critical_value(lemma, name, budget=None, trials=trials_per_constant, settings=settings, checks=checks,
+                                   data_search=data_search, max_factor=max_factor, max_probes=max_probes, progress=clock)
+        except ClaimError as exc:  # no check bounding something evaluates it in this mode
             skipped.append({"lemma": lemma.id, "quantity": name, "reason": str(exc).split(";")[0]})
             continue
-        kinds = {e.kind for e in found.final_audit.efforts}
-        if kinds and kinds <= NO_SLACK_KINDS:
-            skipped.append({"lemma": lemma.id, "quantity": name,
-                            "reason": f"evaluated only by {', '.join(sorted(kinds))} checks (no inequality to strengthen)"})
+        except Exception as exc:  # noqa: BLE001 - a check that breaks under the search: listed, not fatal to the page
+            skipped.append({"lemma": lemma.id, "quantity": name, "reason": f"the search raised {type(exc).__name__}: {exc}"})
             continue
-        entry.direction, entry.direction_from = found.direction, found.direction_from
-        entry.survived, entry.refuted, entry.status = found.survived, found.refuted, found.status()
-        entry.probes, entry.elapsed = len(found.probes), sum(p.elapsed for p in found.probes)
-        entry.checks = sorted({e.check for e in found.final_audit.efforts})
-        entries.append(entry)
+        if found.interrupted and not clock.expired:
+            raise KeyboardInterrupt
+        entries.append(slack_entry(lemma, name, found, clock))
     implied = implied_constants(results if results is not None else _run_exponent_checks(lemmas, settings))
-    return SlackMap(entries, implied, skipped, settings.seed, settings.mode.value, budget_per_constant,
-                    time.monotonic() - start)
+    return SlackMap(entries, implied, skipped, settings.seed, settings.mode.value, trials_per_constant, max_probes,
+                    budget_per_constant, time.monotonic() - start)
+
+
+def slack_entry(lemma: Lemma, name: str, found: CriticalResult, clock: "SafetyNet") -> SlackEntry:
+    """The row of constant ``name`` from its bisection (no critical constant where no trial of any probe was
+    inside the lemma's hypotheses: such a bracket says nothing about the constant)."""
+    quantity = lemma.quantities[name]
+    factor = numeric_factor(quantity.expr)
+    inside = any(p.inside for p in found.probes)
+    stopped = f" (stopped by the {clock.seconds:g}-s safety net: not reproducible)" if clock.expired else ""
+    return SlackEntry(
+        lemma.id, name, quantity.role, quantity.meaning, str(quantity.expr), str(factor),
+        direction=found.direction, direction_from=found.direction_from, survived=found.survived, refuted=found.refuted,
+        critical=critical_constant(factor, found.direction, found.survived, found.refuted) if inside else None,
+        status=found.status() + stopped, probes=len(found.probes), trials=sum(p.trials for p in found.probes),
+        elapsed=sum(p.elapsed for p in found.probes), stopped_by_clock=clock.expired,
+        checks=sorted({e.check for e in found.final_audit.efforts}), probe_log=[p.to_dict() for p in found.probes],
+    )
+
+
+class SafetyNet:
+    """A search's progress callback that interrupts it once ``seconds`` of wall time have passed (None: never).
+    The effort is the trial count; this only stops a bisection that would take unreasonably long."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.expired = False
+
+    def __call__(self, snapshot: Mapping[str, Any]) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.expired = True
+            raise KeyboardInterrupt
 
 
 def _run_exponent_checks(lemmas: Sequence[Lemma], settings: Settings) -> list[CheckResult]:
@@ -169,13 +227,14 @@ def _run_exponent_checks(lemmas: Sequence[Lemma], settings: Settings) -> list[Ch
 
 
 def implied_constants(results: Iterable[CheckResult]) -> list[ImpliedConstant]:
-    """The implied constants measured by the exponent checks among ``results``."""
+    """The implied constants measured by the exponent checks among ``results`` (those judged by a fitted
+    exponent: an exponent check with another verdict, e.g. a certified slope, has no claimed exponent)."""
     found = []
     for r in results:
-        if r.kind != Kind.EXPONENT.value:
-            continue
         ev = r.verdict.evidence or {}
-        fit = ev.get("fit") or {}
+        if r.kind != Kind.EXPONENT.value or "fit" not in ev:
+            continue
+        fit = ev["fit"] or {}
         constant = ev.get("calibrated_constant")
         found.append(ImpliedConstant(
             r.lemma, r.uid, r.verdict.quantity, str(ev.get("variable", "")), float(r.verdict.bound),
@@ -198,21 +257,46 @@ def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.4g}"
 
 
+def _range(values: list[float | None] | None) -> str:
+    """[low, high] of the critical constant as text: "0.25 … 1", "≤ 3", "≥ 0.5"."""
+    if not values:
+        return "—"
+    low, high = values
+    if low is not None and high is not None:
+        return f"{low:.3g} … {high:.3g}"
+    return f"≥ {low:.3g}" if low is not None else f"≤ {high:.3g}"
+
+
+def _introduction(slack: SlackMap) -> str:
+    net = "" if slack.budget_per_constant is None else f"; wall-clock safety net {slack.budget_per_constant:g} s"
+    return (f"How far each explicit constant can be strengthened before the counterexample search refutes it "
+            f"({slack.trials_per_constant} trials per constant over at most {slack.max_probes} probes, seed "
+            f"{slack.seed}, {slack.mode} cases{net}). \"critical constant\": the paper's constant between the last "
+            "surviving and the first refuted probe. A refuted factor is a reproducible counterexample; a survived "
+            "factor only means the search did not break it.")
+
+
+def _constant(text: str) -> str:
+    """The paper's constant, with its decimal value when it is not a plain number (√(2π)/16 ≈ 0.1567)."""
+    value = sp.sympify(text)
+    return text if value.is_Rational or value.is_Float else f"{text} ≈ {float(value):.4g}"
+
+
+def _columns(e: SlackEntry) -> list[str]:
+    return [e.lemma, e.quantity, e.paper, _constant(e.factor), f"{e.direction or '?'} value", _factor(e.survived), _factor(e.refuted),
+            _range(e.critical), e.status]
+
+
+HEADERS = ["lemma", "quantity", "paper", "constant", "stronger when", "survived", "refuted", "critical constant", "status"]
+
+
 def render_markdown(slack: SlackMap) -> str:
     """The slack map as a Markdown fragment (a section of the report)."""
-    lines = [
-        "## Slack map",
-        "",
-        f"How far each explicit constant can be strengthened before the counterexample search (budget "
-        f"{slack.budget_per_constant:g} s per constant, seed {slack.seed}, {slack.mode} cases) refutes it. "
-        "A refuted factor is a reproducible counterexample; a survived factor only means the search did not break it.",
-        "",
-        "| lemma | quantity | paper | strengthened by | survived | refuted | status |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines = ["## Slack map", "", _introduction(slack), "", "| " + " | ".join(HEADERS) + " |", "|---" * len(HEADERS) + "|"]
     for e in slack.entries:
-        lines.append(f"| {e.lemma} | `{e.quantity}` | `{e.paper}` | {e.direction or '?'} value | {_factor(e.survived)} | "
-                     f"{_factor(e.refuted)} | {e.status} |")
+        cells = _columns(e)
+        cells[1], cells[2], cells[3] = f"`{cells[1]}`", f"`{cells[2]}`", f"`{cells[3]}`"
+        lines.append("| " + " | ".join(cells) + " |")
     if slack.implied:
         lines += ["", "### Constants hidden in O(·): implied constants measured", "",
                   "| check | quantity | variable | claimed exponent | fitted exponent (95% CI) | implied constant | status |",
@@ -229,10 +313,10 @@ def render_markdown(slack: SlackMap) -> str:
 def render_html(slack: SlackMap) -> str:
     """The slack map as an HTML fragment (``<section id="slack-map">``) for the report's index page."""
     esc = html.escape
+    code = {1, 2, 3}
     rows = "".join(
-        f"<tr><td>{esc(e.lemma)}</td><td><code>{esc(e.quantity)}</code></td><td><code>{esc(e.paper)}</code></td>"
-        f"<td>{esc(e.direction or '?')}</td><td>{esc(_factor(e.survived))}</td><td>{esc(_factor(e.refuted))}</td>"
-        f"<td>{esc(e.status)}</td></tr>" for e in slack.entries)
+        "<tr>" + "".join(f"<td><code>{esc(c)}</code></td>" if i in code else f"<td>{esc(c)}</td>"
+                         for i, c in enumerate(_columns(e))) + "</tr>" for e in slack.entries)
     implied = "".join(
         f"<tr><td>{esc(c.uid)}</td><td>{esc(c.quantity)}</td><td>{esc(c.variable)}</td><td>{c.claimed_exponent:g}</td>"
         f"<td>{esc(_number(c.fitted_exponent))}</td><td>{esc(_number(c.implied_constant))}</td><td>{esc(c.status)}</td></tr>"
@@ -240,11 +324,8 @@ def render_html(slack: SlackMap) -> str:
     skipped = "; ".join(f"{s['lemma']}:{s['quantity']} ({s['reason']})" for s in slack.skipped)
     return (
         '<section id="slack-map"><h2>Slack map</h2>'
-        f"<p>How far each explicit constant can be strengthened before the counterexample search (budget "
-        f"{slack.budget_per_constant:g} s per constant, seed {slack.seed}, {esc(slack.mode)} cases) refutes it. A refuted "
-        "factor is a reproducible counterexample; a survived factor only means the search did not break it.</p>"
-        "<table><tr><th>lemma</th><th>quantity</th><th>paper</th><th>stronger when</th><th>survived</th>"
-        f"<th>refuted</th><th>status</th></tr>{rows}</table>"
+        f"<p>{esc(_introduction(slack))}</p>"
+        "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in HEADERS) + f"</tr>{rows}</table>"
         + (f"<h3>Constants hidden in O(·): implied constants measured</h3><table><tr><th>check</th><th>quantity</th>"
            f"<th>variable</th><th>claimed exponent</th><th>fitted exponent</th><th>implied constant</th><th>status</th></tr>"
            f"{implied}</table>" if slack.implied else "")

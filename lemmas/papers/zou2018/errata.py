@@ -181,7 +181,8 @@ def _e9_trial(quantity: str):
         b = float(params["beta_sqrt_m"]) / math.sqrt(width)
         g = math.sqrt(2.0 / width) * xn * rng.standard_normal()  # ⟨w, x⟩ for w ~ N(0, 2/m·I), exactly in law
         obs = compare(abs(g), b, upper=False, strict=True)
-        obs.update({"failed": abs(g) <= b, "hypotheses": {}, "tier": Tier.EXACT.value, "ambiguous": False})
+        obs.update({"failed": abs(g) <= b, "hypotheses": {"xnorm_at_least_half": xn >= 0.5},  # Lemma A.7: ‖x‖ ≥ 1/2
+                    "tier": Tier.EXACT.value, "ambiguous": False})
         return obs
     return trial
 

@@ -23,13 +23,15 @@ What it does, at (n, d_in, d_out, m, L) = (32, 64, 1, 1024, 2) (issue 5):
    Σ_ℓ ∂f/∂W_ℓ ∂f/∂W_ℓᵀ in both, so the Grams must agree; checked in float64 (``jax_enable_x64``) and
    float32, for every NT implementation.
 2. Times, interleaved round after round (``run_all.interleaved_medians``), JIT compilation excluded and
-   ``block_until_ready`` included: ours (float64, NumPy) and NT's ``empirical_ntk_fn(f, trace_axes=(),
+   ``block_until_ready`` included: ours (NumPy; float64, and float32 from the same weights rounded, see
+   ``lemmas.core.deep`` on precision) and NT's ``empirical_ntk_fn(f, trace_axes=(),
    vmap_axes=0, implementation=3)`` (structured derivatives) in float32 (NT's default) and float64; then,
    for context, NT's implementations 1 (Jacobian contraction) and 2 (NTK-vector products), and
    implementation 3 on the literal jax.numpy transcription ``relu(h @ W.T)`` (the transpose of a trained
    parameter defeats implementation 3's structure rules: about 200 times slower).
-   With ``--project-python`` ours is also timed in the project's environment (NumPy 2, another OpenBLAS),
-   one subprocess per round alternating with the in-process rounds.
+   The like-for-like ratios are ours float32 / NT float32 and ours float64 / NT float64.
+   With ``--project-python`` ours (both types) is also timed in the project's environment (NumPy 2, another
+   OpenBLAS), one subprocess per round alternating with the in-process rounds.
 3. ``--single-thread``: XLA without its multithreaded Eigen pool (``XLA_FLAGS=--xla_cpu_multi_thread_eigen=false
    intra_op_parallelism_threads=1``) against ours with 1 BLAS thread. By default both use their default
    threading (XLA: an Eigen pool over all cores; OpenBLAS: one thread per core).
@@ -53,23 +55,26 @@ SIZE_LABEL = "n=32, d_in=64, d_out=1, m=1024, L=2"
 SINGLE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
-def build_ours(seed: int = 1):
-    """Our parameterization, weights and inputs, drawn as in bench_deep.bench_ntk."""
+DTYPES = ("float64", "float32")
+
+
+def build_ours(seed: int = 1, dtype: str = "float64"):
+    """Our parameterization, weights and inputs, drawn as in bench_deep.bench_ntk (float32: the same draw rounded)."""
     import numpy as np
     from lemmas.core import deep
 
     rng = np.random.default_rng(seed)
     param = deep.azls(SIZE["d_in"], SIZE["m"], SIZE["L"], SIZE["d_out"])
-    weights = deep.init_params(param, rng)
+    weights = deep.init_params(param, rng, dtype=np.dtype(dtype))
     X = deep.make_inputs(param, rng.standard_normal((SIZE["n"], SIZE["d_in"])))
     return param, weights, X
 
 
-def ours_fn(single_thread: bool):
+def ours_fn(single_thread: bool, dtype: str = "float64"):
     from threadpoolctl import threadpool_limits
     from lemmas.core import deep_kernels
 
-    param, weights, X = build_ours()
+    param, weights, X = build_ours(dtype=dtype)
     if not single_thread:
         return lambda: deep_kernels.empirical_ntk(param, weights, X)
 
@@ -81,15 +86,18 @@ def ours_fn(single_thread: bool):
 
 
 def ours_only(calls: int, single_thread: bool) -> None:
-    """Subprocess mode (project environment, no JAX): one warm-up, ``calls`` timed calls, print the median."""
-    fn = ours_fn(single_thread)
-    fn()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
+    """Subprocess mode (project environment, no JAX): for float64 then float32, one warm-up and ``calls``
+    timed calls, alternating between the types; print the two medians on one line."""
+    fns = {dt: ours_fn(single_thread, dt) for dt in DTYPES}
+    times: dict[str, list[float]] = {dt: [] for dt in DTYPES}
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    print(statistics.median(times))
+    for _ in range(calls):
+        for dt, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[dt].append(time.perf_counter() - start)
+    print(" ".join(str(statistics.median(times[dt])) for dt in DTYPES))
 
 
 def nt_kernels(jax, jnp, nt, weights, X, dtype):
@@ -143,18 +151,18 @@ def agreement(K_ref, K) -> dict[str, float]:
             "max_entrywise_rel": float((diff / np.abs(K_ref)).max())}
 
 
-def project_round(python: str, calls: int, single_thread: bool) -> float:
+def project_round(python: str, calls: int, single_thread: bool) -> dict[str, float]:
     cmd = [python, str(Path(__file__).resolve()), "--ours-only", "--calls", str(calls)]
     if single_thread:
         cmd.append("--single-thread")
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=HERE.parent)
-    return float(proc.stdout.strip().splitlines()[-1])
+    return dict(zip(DTYPES, map(float, proc.stdout.strip().splitlines()[-1].split())))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21, help="interleaved rounds (>= 15)")
-    parser.add_argument("--context-repeats", type=int, default=15, help="rounds for implementations 1 and 2")
+    parser.add_argument("--context-repeats", type=int, default=15, help="rounds for implementations 1 and 2 (0: skip them)")
     parser.add_argument("--single-thread", action="store_true", help="XLA and BLAS on one thread each")
     parser.add_argument("--project-python", help="also time ours with this interpreter (project env), one subprocess per round")
     parser.add_argument("--calls", type=int, default=5, help="timed calls per subprocess round (--project-python)")
@@ -189,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
 
     param, weights, X = build_ours()
     K_ours = deep_kernels.empirical_ntk(param, weights, X)
+    K_ours32 = deep_kernels.empirical_ntk(*build_ours(dtype="float32"))
+    assert K_ours32.dtype == np.float32
+    err = agreement(K_ours, K_ours32)
+    print(f"agreement ours float32 vs ours (float64): max |diff| {err['max_abs']:.3g}, relative to max |K| "
+          f"{err['rel_to_max']:.3g}, max entrywise relative {err['max_entrywise_rel']:.3g}")
+    emit(benchmark="NTK agreement ours float32", size=SIZE_LABEL, **err, note="vs ours float64")
     kernels = {dt: nt_kernels(jax, jnp, nt, weights, X, dt) for dt in (jnp.float64, jnp.float32)}
 
     # 1. agreement, and compilation (excluded from the times)
@@ -207,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # 2. timing
     ours = ours_fn(args.single_thread)
+    ours32 = ours_fn(args.single_thread, "float32")
 
     def nt_call(dt, form, impl):
         fns, inputs = kernels[dt]
@@ -214,17 +229,17 @@ def main(argv: list[str] | None = None) -> int:
         return lambda: fn(x, params).block_until_ready()
 
     f32, f64 = jnp.float32, jnp.float64
-    main_fns = {"ours float64": ours, "NT stax impl 3 float32": nt_call(f32, "stax", 3),
+    main_fns = {"ours float64": ours, "ours float32": ours32, "NT stax impl 3 float32": nt_call(f32, "stax", 3),
                 "NT stax impl 3 float64": nt_call(f64, "stax", 3)}
     if args.project_python:  # alternate: one in-process round, one subprocess round
         per_round: dict[str, list[float]] = {k: [] for k in main_fns}
-        samples_project: list[float] = []
+        per_round.update({f"ours {dt} (project env)": [] for dt in DTYPES})
         for _ in range(args.repeats):
             for k, v in interleaved_medians(main_fns, 1).items():
                 per_round[k].append(v)
-            samples_project.append(project_round(args.project_python, args.calls, args.single_thread))
+            for dt, v in project_round(args.project_python, args.calls, args.single_thread).items():
+                per_round[f"ours {dt} (project env)"].append(v)
         med = {k: statistics.median(v) for k, v in per_round.items()}
-        med["ours float64 (project env)"] = statistics.median(samples_project)
     else:
         med = interleaved_medians(main_fns, args.repeats)
     context_fns = {"ours float64": ours}
@@ -232,24 +247,28 @@ def main(argv: list[str] | None = None) -> int:
         for impl in (1, 2):
             context_fns[f"NT stax impl {impl} {jnp.dtype(dt).name}"] = nt_call(dt, "stax", impl)
     context_fns["NT jnp W.T impl 3 float32"] = nt_call(f32, "jnp W.T", 3)
-    ctx = interleaved_medians(context_fns, args.context_repeats)
+    ctx = interleaved_medians(context_fns, args.context_repeats) if args.context_repeats > 0 else {}
 
     print(f"\nmedians ({args.repeats} interleaved rounds; context group (implementations 1, 2, jnp W.T): "
           f"{args.context_repeats} rounds, with ours timed again in it), {threads}")
     print(f"{'what':36s} {'median (ms)':>12s} {'ours / this':>12s}")
     rows = [(k, v, med["ours float64"]) for k, v in med.items()] + [(k, v, ctx["ours float64"]) for k, v in ctx.items() if k != "ours float64"]
-    rows.append(("ours float64 (context group)", ctx["ours float64"], ctx["ours float64"]))
+    if ctx:
+        rows.append(("ours float64 (context group)", ctx["ours float64"], ctx["ours float64"]))
     for name, t, t_ours in rows:
         ratio = t_ours / t
         print(f"{name:36s} {t * 1e3:12.3f} {ratio:12.3f}")
         emit(benchmark=f"empirical NTK: {name}", size=SIZE_LABEL, median_s=t, ratio=ratio,
              note=f"ratio = ours / this; {threads}")
-    if "ours float64 (project env)" in med:
-        t_project = med["ours float64 (project env)"]
-        for name in ("NT stax impl 3 float32", "NT stax impl 3 float64"):
-            print(f"ours (project env) / {name}: {t_project / med[name]:.3f}")
-            emit(benchmark=f"empirical NTK: ours (project env) vs {name}", size=SIZE_LABEL, median_s=t_project,
-                 ratio=t_project / med[name], note=f"ratio = ours (project env) / {name}; {threads}")
+    print("\nlike-for-like ratios (ours / NT implementation 3 at the same precision; < 1: ours is faster)")
+    envs = [""] + ([" (project env)"] if args.project_python else [])
+    for env in envs:
+        for dt in DTYPES:
+            ours_name, nt_name = f"ours {dt}{env}", f"NT stax impl 3 {dt}"
+            ratio = med[ours_name] / med[nt_name]
+            print(f"{ours_name} / {nt_name}: {ratio:.3f}")
+            emit(benchmark=f"empirical NTK: {ours_name} vs {nt_name}", size=SIZE_LABEL, median_s=med[ours_name],
+                 ratio=ratio, note=f"ratio = {ours_name} / {nt_name}; {threads}")
     return 0
 
 

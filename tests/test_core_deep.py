@@ -135,6 +135,45 @@ def test_chunked_and_unchunked_passes_agree():
         np.testing.assert_allclose(dk.empirical_ntk(param, weights, X), dk.empirical_ntk(param, weights, X, chunk=2), rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("name", list(tiny_networks()))
+def test_float32_weights_run_every_pass_in_float32_and_agree_to_float32_roundoff(name):
+    param, loss, weights, X, Y = problem(name, n=4)
+    w32 = weights.astype(np.float32)
+    assert w32.dtype == np.float32 and all(W.dtype == np.float32 for W in w32.Ws)
+    lg64 = deep.loss_and_grad(param, weights, X, Y, loss=loss)
+    lg32 = deep.loss_and_grad(param, w32, X, Y, loss=loss)
+    assert lg32.cache.out.dtype == np.float32 and all(h.dtype == np.float32 for h in lg32.cache.h)
+    for G32, G64 in zip(lg32.grads, lg64.grads):
+        assert G32.dtype == np.float32
+        np.testing.assert_allclose(G32, G64, rtol=0, atol=1e-5 * np.max(np.abs(G64)))
+    K32, K64 = dk.empirical_ntk(param, w32, X), dk.empirical_ntk(param, weights, X)
+    assert K32.dtype == np.float32
+    np.testing.assert_allclose(K32, K64, rtol=0, atol=1e-5 * np.max(np.abs(K64)))
+    back = deep.back_vectors(param, w32, lg32.cache, 1)
+    assert back.dtype == np.float32
+
+
+def test_float32_initialization_is_the_float64_draw_rounded():
+    param = deep.azls(4, 6, 2, 1)
+    w64 = deep.init_params(param, np.random.default_rng(3))
+    w32 = deep.init_params(param, np.random.default_rng(3), dtype=np.float32)
+    for a, b in zip((w32.A, *w32.Ws, w32.B), (w64.A, *w64.Ws, w64.B)):
+        np.testing.assert_array_equal(a, b.astype(np.float32))
+
+
+def test_weights_of_mixed_or_unsupported_types_are_rejected():
+    param = deep.azls(4, 6, 2, 1)
+    weights = deep.init_params(param, np.random.default_rng(0))
+    X = deep.make_inputs(param, np.ones((2, 4)))
+    mixed = weights.with_Ws([weights.Ws[0].astype(np.float32), weights.Ws[1]])
+    with pytest.raises(deep.InputError, match="share one type"):
+        deep.forward(param, mixed, X)
+    with pytest.raises(deep.InputError, match="float64 or float32"):
+        weights.astype(np.float16)
+    with pytest.raises(deep.InputError, match="float64 or float32"):
+        deep.init_params(param, np.random.default_rng(0), dtype=np.int64)
+
+
 def _z_mean_and_variance(values: np.ndarray, variance: float) -> tuple[float, float]:
     """z-scores of the sample mean against 1 and of the sample variance against ``variance``."""
     T = values.size

@@ -21,6 +21,11 @@ Conventions of this module
 * Both papers draw entries with variance 2/fan_out (2/m for A and W_ℓ in AZLS, 2/m_l in ZCZG).
 * D masks are boolean n × width arrays, never m × m matrices; the backward pass multiplies by them
   elementwise. Memory is bounded by processing samples in chunks (argument ``chunk``).
+* Precision follows the weights: float64 by default (every verdict of the suite computes in float64);
+  ``init_params(..., dtype=np.float32)`` or :meth:`DeepWeights.astype` gives float32 weights, and then the
+  forward pass, the backward pass and the kernels run in float32 (inputs are cast to the weights' type).
+  Float32 roughly halves the time of the GEMMs that dominate at large width, at a relative roundoff of
+  about 1e-7 instead of 1e-16; it is for exploration and benchmarks (benchmarks/ntk_neural_tangents.md).
 
 Exploratory variants (``kind``), labelled [U] in the spec:
 * ``"resnet"``: h_ℓ = φ(h_{ℓ−1} + τ W_ℓ h_{ℓ−1}) (azls2018.md §7.3, the block form it offers as an example).
@@ -248,6 +253,17 @@ class DeepWeights:
         object.__setattr__(self, "Ws", tuple(self.Ws))
 
     @property
+    def dtype(self) -> np.dtype:
+        """The floating type of the weights, which is the type every computation with them runs in."""
+        return self.B.dtype
+
+    def astype(self, dtype: type) -> "DeepWeights":
+        """A copy of all weights in ``dtype`` (float32 or float64); see the module's note on precision."""
+        dtype = _float_type(dtype)
+        cast = lambda M: M.astype(dtype)  # noqa: E731
+        return DeepWeights(A=None if self.A is None else cast(self.A), Ws=tuple(map(cast, self.Ws)), B=cast(self.B))
+
+    @property
     def v(self) -> np.ndarray:
         """ZCZG's fixed output vector v (the single row of B)."""
         if self.B.shape[0] != 1:
@@ -265,8 +281,22 @@ class DeepWeights:
         return self.with_Ws([W if D is None else W + D for W, D in zip(self.Ws, deltas)])
 
 
-def init_params(param: DeepParameterization, rng: np.random.Generator) -> DeepWeights:
-    """Random initialization (azls2018.md §1.3; zou2018.md §1.3). Draw order: A, W_1..W_L, B or v."""
+FLOAT_TYPES = (np.float64, np.float32)
+
+
+def _float_type(dtype: object) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in FLOAT_TYPES:
+        raise InputError(f"dtype: expected float64 or float32, got {dt}")
+    return dt
+
+
+def init_params(param: DeepParameterization, rng: np.random.Generator, *, dtype: type = np.float64) -> DeepWeights:
+    """Random initialization (azls2018.md §1.3; zou2018.md §1.3). Draw order: A, W_1..W_L, B or v.
+
+    The draws are float64 whatever ``dtype`` is, so a float32 network is the float64 one rounded.
+    """
+    dtype = _float_type(dtype)
     A = None
     if param.has_input_layer:
         A = math.sqrt(param.input_var) * rng.standard_normal(param.weight_shape(0))
@@ -276,7 +306,8 @@ def init_params(param: DeepParameterization, rng: np.random.Generator) -> DeepWe
         B = math.sqrt(param.output_var) * rng.standard_normal((param.d_out, width))
     else:
         B = rng.permutation(np.repeat([1.0, -1.0], width // 2))[None, :]
-    return DeepWeights(A=A, Ws=tuple(Ws), B=B)
+    weights = DeepWeights(A=A, Ws=tuple(Ws), B=B)
+    return weights if dtype == np.float64 else weights.astype(dtype)
 
 
 def _check_weights(param: DeepParameterization, weights: DeepWeights) -> None:
@@ -291,12 +322,18 @@ def _check_weights(param: DeepParameterization, weights: DeepWeights) -> None:
             raise InputError(f"weights.Ws[{ell - 1}] (W_{ell}): expected shape {shape}, got {W.shape}")
     if weights.B.shape != (param.d_out, param.width(param.L)):
         raise InputError(f"weights.B: expected shape {(param.d_out, param.width(param.L))}, got {weights.B.shape}")
+    arrays = ([] if weights.A is None else [weights.A]) + list(weights.Ws) + [weights.B]
+    types = {M.dtype for M in arrays}
+    if len(types) != 1 or types.pop() not in FLOAT_TYPES:
+        raise InputError(f"weights: A, W_ℓ and B must share one type, float64 or float32; got {sorted({str(M.dtype) for M in arrays})}")
 
 
-def check_inputs(param: DeepParameterization, X: object, *, convention: bool = False, tol: float = 1e-12) -> np.ndarray:
-    """X as a finite float64 n × d_in matrix; with ``convention=True`` also the papers' input assumptions:
+def check_inputs(
+    param: DeepParameterization, X: object, *, convention: bool = False, tol: float = 1e-12, dtype: type = np.float64,
+) -> np.ndarray:
+    """X as a finite n × d_in matrix of ``dtype``; with ``convention=True`` also the papers' input assumptions:
     unit rows (azls2018.md §1.1, zou2018.md Assumption 3.4) and the constant last coordinate if any."""
-    X = as_matrix("X", X, cols=param.d_in)
+    X = as_matrix("X", X, cols=param.d_in, dtype=dtype)
     if convention:
         X = unit_rows("X", X, tol=tol)
         if param.input_bias is not None:
@@ -389,16 +426,32 @@ class ForwardCache:
         return self.out.shape[0]
 
 
+def _neurons(W: np.ndarray, U: np.ndarray) -> np.ndarray:
+    """U Wᵀ (row i: every neuron of W applied to row i of U), the forward product of a layer.
+
+    In float32 it is computed as (W Uᵀ)ᵀ and returned as that column-major view: with few rows in U,
+    SGEMM is faster with the weight matrix on the left (32 rows, 1024 × 1024 W, 2 cores: 1.6× with
+    OpenBLAS 0.3.31, 1.6× with 0.3.23; ``benchmarks/bench_deep.py``), and skipping the copy back to
+    row-major order saved another 10% of the empirical NTK. In float64 the swap gained at most 1.1× for
+    the product and made the whole NTK slower, so U Wᵀ is kept. (The backward product U W is left as it
+    is: which order is faster there differs between those two OpenBLAS builds.) Neither the order nor the
+    layout changes any value beyond roundoff.
+    """
+    if U.dtype == np.float32:
+        return (W @ U.T).T
+    return U @ W.T
+
+
 def _forward_rows(param: DeepParameterization, weights: DeepWeights, X: np.ndarray) -> tuple[list, list, list]:
     g: list[np.ndarray | None] = [None]
     h: list[np.ndarray] = [X]
     D: list[np.ndarray | None] = [None]
     s = X.shape[0]
     if weights.A is not None:
-        g0 = (layer_input(param, X) @ weights.A.T).reshape(s, -1)
+        g0 = _neurons(weights.A, layer_input(param, X)).reshape(s, -1)
         g[0], h[0], D[0] = g0, np.maximum(g0, 0.0), _mask(param, g0)
     for ell, W in enumerate(weights.Ws, start=1):
-        gl = (layer_input(param, h[-1]) @ W.T).reshape(s, -1)
+        gl = _neurons(W, layer_input(param, h[-1])).reshape(s, -1)
         if param.kind == "resnet":
             gl *= param.tau
             gl += h[-1]
@@ -409,17 +462,18 @@ def _forward_rows(param: DeepParameterization, weights: DeepWeights, X: np.ndarr
 
 
 def forward(param: DeepParameterization, weights: DeepWeights, X: object, *, chunk: int | None = None) -> ForwardCache:
-    """All pre-activations, activations, sign masks and outputs, batched over the rows of X."""
-    X = check_inputs(param, X)
+    """All pre-activations, activations, sign masks and outputs, batched over the rows of X (in the
+    weights' floating type)."""
     _check_weights(param, weights)
+    X = check_inputs(param, X, dtype=weights.dtype)
     n = X.shape[0]
     widest = max(param.width(ell) for ell in range(param.L + 1))
     chunk = _resolve_chunk(chunk, n, param.kernel * widest)
     if chunk >= n:
         g, h, D = _forward_rows(param, weights, X)
     else:
-        g = [None if ell == 0 and not param.has_input_layer else np.empty((n, param.width(ell))) for ell in range(param.L + 1)]
-        h = [X if ell == 0 and not param.has_input_layer else np.empty((n, param.width(ell))) for ell in range(param.L + 1)]
+        g = [None if ell == 0 and not param.has_input_layer else np.empty((n, param.width(ell)), X.dtype) for ell in range(param.L + 1)]
+        h = [X if ell == 0 and not param.has_input_layer else np.empty((n, param.width(ell)), X.dtype) for ell in range(param.L + 1)]
         D = [None if gl is None else np.empty(gl.shape, dtype=bool) for gl in g]
         for rows in _row_chunks(n, chunk):
             gs, hs, Ds = _forward_rows(param, weights, X[rows])
@@ -480,8 +534,8 @@ def backward(
     zou2018.md §1.5 with dout_i = ℓ′(y_iŷ_i)y_i/n (in this module's fan_out × fan_in orientation).
     """
     n = cache.n
-    dout = as_matrix("dout", dout, rows=n, cols=param.d_out)
     _check_weights(param, weights)
+    dout = as_matrix("dout", dout, rows=n, cols=param.d_out, dtype=weights.dtype)
     chunk = _resolve_chunk(chunk, n, param.kernel * max(param.width(ell) for ell in range(param.L + 1)))
     grads: list[np.ndarray | None] = [None] * param.L
     stop = param.trained[0]
@@ -514,7 +568,7 @@ def back_vectors(
     n = cache.n
     widest = max(param.width(ell) for ell in range(a - 1, param.L + 1))
     chunk = _resolve_chunk(chunk, n, param.d_out * param.kernel * widest)
-    out = np.empty((n, param.d_out, param.width(a - 1)))
+    out = np.empty((n, param.d_out, param.width(a - 1)), weights.dtype)
     for rows in _row_chunks(n, chunk):
         s = rows.stop - rows.start
         upstream = np.broadcast_to(weights.B, (s,) + weights.B.shape)
@@ -531,7 +585,7 @@ def back_vectors(
 
 def square_loss(out: np.ndarray, Y: object) -> tuple[float, np.ndarray]:
     """AZLS's F = Σ_i ½‖out_i − y_i‖² (a sum, azls2018.md §1.5) and ∂F/∂out = out − Y."""
-    Y = as_matrix("Y", Y, rows=out.shape[0], cols=out.shape[1])
+    Y = as_matrix("Y", Y, rows=out.shape[0], cols=out.shape[1], dtype=out.dtype)
     r = out - Y
     return 0.5 * float(np.sum(r * r)), r
 

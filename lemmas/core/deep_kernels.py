@@ -50,9 +50,9 @@ def _layer_gram(param: DeepParameterization, ell: int, da: np.ndarray, Ua: np.nd
     sa, r, _ = da.shape
     sb = db.shape[0]
     q, m = param.positions, param.channels(ell)
-    ones = np.ones((r, r))
     if q == 1:
-        block = (da.reshape(sa * r, m) @ db.reshape(sb * r, m).T) * np.kron(Ua @ Ub.T, ones)
+        Gu = Ua @ Ub.T
+        block = (da.reshape(sa * r, m) @ db.reshape(sb * r, m).T) * (Gu if r == 1 else np.kron(Gu, np.ones((r, r), Gu.dtype)))
     else:
         Gd = np.einsum("apm,bqm->abpq", da.reshape(sa * r, q, m), db.reshape(sb * r, q, m))
         Gu = np.einsum("ipf,jqf->ijpq", Ua.reshape(sa, q, -1), Ub.reshape(sb, q, -1))
@@ -79,14 +79,14 @@ def empirical_ntk(
     widest = max(param.width(ell) for ell in range(param.L + 1))
     chunk = _resolve_chunk(chunk, n, 2 * d * param.kernel * widest)
     blocks = list(_row_chunks(n, chunk))
-    K = np.zeros((n * d, n * d))
+    K = np.zeros((n * d, n * d), weights.dtype)
     for a, I in enumerate(blocks):
         for J in blocks[a:]:
             same = J is I
             rows = I if same else np.concatenate([np.arange(I.start, I.stop), np.arange(J.start, J.stop)])
             sI = I.stop - I.start
             upstream = np.broadcast_to(weights.B, (sI + (0 if same else J.stop - J.start),) + weights.B.shape)
-            block = np.zeros((sI * d, (J.stop - J.start) * d))
+            block = np.zeros((sI * d, (J.stop - J.start) * d), weights.dtype)
             for ell, _, delta in backward_sweep(param, weights, cache, upstream, rows, stop=layers[0]):
                 if ell not in layers:
                     continue

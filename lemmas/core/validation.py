@@ -12,8 +12,12 @@ class InputError(ValueError):
     """Raised for malformed inputs (shapes, dtypes, non-finite values, non-unit rows)."""
 
 
-def as_matrix(name: str, A: object, *, rows: int | None = None, cols: int | None = None, allow_empty: bool = False) -> np.ndarray:
-    """``A`` as a finite float64 2-D array, with a clear error otherwise."""
+def as_matrix(
+    name: str, A: object, *, rows: int | None = None, cols: int | None = None, allow_empty: bool = False,
+    dtype: type = np.float64,
+) -> np.ndarray:
+    """``A`` as a finite 2-D array of ``dtype`` (float64 unless a caller computes in float32), with a clear
+    error otherwise."""
     try:
         arr = np.asarray(A)
     except Exception as exc:  # pragma: no cover - exotic objects
@@ -28,7 +32,7 @@ def as_matrix(name: str, A: object, *, rows: int | None = None, cols: int | None
         raise InputError(f"{name}: expected {rows} rows, got {arr.shape[0]}")
     if cols is not None and arr.shape[1] != cols:
         raise InputError(f"{name}: expected {cols} columns, got {arr.shape[1]}")
-    arr = arr.astype(np.float64, copy=False)
+    arr = arr.astype(dtype, copy=False)
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise InputError(f"{name}: non-finite value {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")

@@ -12,7 +12,7 @@ from lemmas.core import realdata
 from lemmas.core.data import sphere
 from lemmas.core.twolayer import gram, gram_infinity, init_two_layer, loss_and_grad
 from lemmas.papers.adhlw2019 import complexity, constants, figures, lemma5_3, lemma5_4, lemmaC, theorem3_1, theorem4_1, theorem5_1, theorem6_1
-from lemmas.registry import Mode, all_lemmas
+from lemmas.registry import Mode, Settings, all_lemmas
 from lemmas.symbolic import delta, epsilon, kappa, lambda0, m, n, residual
 
 
@@ -288,3 +288,28 @@ def test_negative_control_overrides_name_quantities():
     for lemma in MINE:
         for check in lemma.checks:
             assert set(check.negative_control) <= set(lemma.quantities), check.id
+
+
+# --- figure checks -------------------------------------------------------------------------------------------
+
+
+def test_figure1_verdict_needs_no_trial_zero(rng):
+    """A replay or an audit may run trials other than 0 alone; only trial 0 stores its random projections."""
+    params = {"inputs": "sphere_sign", "n": 40, "d": 6, "data_seed": 1}
+    bounds = figures.FIGURE1.bounds()
+    obs = [figures._figure1_trial(params, index, rng, bounds) for index in (3, 4)]
+    verdict = figures._figure1_verdict(params, obs, bounds, Settings())
+    assert [s["label"] for s in verdict.evidence["plot"]["series"]] == ["eigenvalue λ_i of H∞", "|v_iᵀy|, true labels"]
+    obs.append(figures._figure1_trial(params, 0, rng, bounds))
+    assert len(figures._figure1_verdict(params, obs, bounds, Settings()).evidence["plot"]["series"]) == 3
+
+
+def test_figure2_trial_with_constant_test_errors_is_outside_the_premise(rng):
+    """One training and one test point (the data search's degenerate case): no trend, so no counterexample."""
+    params = {"inputs": "sphere_sign", "n": 1, "d": 1, "data_seed": 1, "portions": [0.0, 0.5, 1.0], "m": 20, "kappa": 0.05, "steps": 5}
+    obs = figures._figure2_trial(params, 0, rng, figures.FIGURE2.bounds())
+    assert np.ptp(obs["test_error"]) == 0 and obs["failed"]
+    assert obs["hypotheses"] == {"test error and complexity vary across the portions": False}
+    params = {"inputs": "sphere_sign", "n": 60, "d": 5, "data_seed": 1, "portions": [0.0, 0.5, 1.0], "m": 50, "kappa": 0.05, "steps": 50}
+    obs = figures._figure2_trial(params, 0, rng, figures.FIGURE2.bounds())
+    assert obs["hypotheses"]["test error and complexity vary across the portions"] == bool(np.ptp(obs["test_error"]) > 0)

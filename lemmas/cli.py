@@ -5,7 +5,8 @@
                                       run checks, one line per check-case (status and summary)
   lemmas report [--out reports] [--only ID|ID:check ...]
                                       run every (or the selected) check and write JSON, Markdown, HTML, plots
-  lemmas replay FILE                  re-run one recorded trial and compare it bit for bit
+  lemmas replay FILE                  re-run one recorded trial and compare it bit for bit (with a warning
+                                      when the trial's module changed since the file was written)
 
 Run options (check, report): ``--seed``, ``--trials``, ``--quick`` / ``--full``, ``--jobs`` (default: all
 cores), ``--blas-threads`` (per worker, default 1), ``--scheduler`` (a Dask cluster), ``--alpha``,
@@ -38,7 +39,7 @@ from lemmas.report import ProgressBar, Run, RunError, SelectionError, planned_tr
 from lemmas.report.runner import resolve_lemma
 from lemmas.report.summary import status_counts
 from lemmas.result import CheckResult
-from lemmas.trials import replay
+from lemmas.trials import replay, source_changed
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -54,14 +55,16 @@ class UsageError(Exception):
 # Options shared by the subcommands that run checks.
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """Argument type: an integer >= 1."""
     value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
 
 
-def _seed(text: str) -> int:
+def seed_value(text: str) -> int:
+    """Argument type: a run seed, an integer >= 0."""
     value = _int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {text!r}")
@@ -75,7 +78,8 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
-def _alpha(text: str) -> float:
+def alpha_level(text: str) -> float:
+    """Argument type: a significance level, a number strictly between 0 and 1."""
     try:
         value = float(text)
     except ValueError:
@@ -88,21 +92,21 @@ def _alpha(text: str) -> float:
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options of every subcommand that runs checks."""
     defaults = Settings()
-    parser.add_argument("--seed", type=_seed, default=defaults.seed, help=f"run seed (default {defaults.seed})")
-    parser.add_argument("--trials", type=_positive_int, default=None,
+    parser.add_argument("--seed", type=seed_value, default=defaults.seed, help=f"run seed (default {defaults.seed})")
+    parser.add_argument("--trials", type=positive_int, default=None,
                         help="trials per check-case, overriding each case's own count (keep small for smoke runs)")
     effort = parser.add_mutually_exclusive_group()
     effort.add_argument("--quick", dest="mode", action="store_const", const="quick", help="smoke-test cases (seconds per check)")
     effort.add_argument("--full", dest="mode", action="store_const", const="full", help="all cases, as in the published reports")
     cores = _available_cores()
-    parser.add_argument("--jobs", type=_positive_int, default=cores,
+    parser.add_argument("--jobs", type=positive_int, default=cores,
                         help=f"worker processes for the trials of a check (default: all {cores} cores; 1 runs serially)")
-    parser.add_argument("--blas-threads", type=_positive_int, default=1,
+    parser.add_argument("--blas-threads", type=positive_int, default=1,
                         help="BLAS threads per worker (default 1: jobs × threads ≤ cores, and replays bit for bit)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="run the trials on a Dask cluster: tcp://host:port, or 'local' for a LocalCluster of "
                              "--jobs workers (needs the extra lemmas[dask])")
-    parser.add_argument("--alpha", type=_alpha, default=defaults.alpha,
+    parser.add_argument("--alpha", type=alpha_level, default=defaults.alpha,
                         help=f"family-wise significance level of the probability checks (default {defaults.alpha:g})")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: only when stderr is a terminal)")
@@ -234,13 +238,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"{path} is not a replay file: missing {', '.join(missing)}")
     try:
-        resolve_lemma(record["lemma"]).check(record["check"])
+        check = resolve_lemma(record["lemma"]).check(record["check"])
     except SelectionError as exc:
         raise UsageError(str(exc)) from None
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
     fresh, recorded = replay(path)
     print(f"replay of {record.get('uid', record['lemma'] + ':' + record['check'])}, trial {record['index']}, seed {record['seed']}")
+    if source_changed(record, check):
+        print("warning: the lemma module changed since this file was written: a differing replay may be due to the "
+              f"code, not the seed (the SHA-256 of {check.trial.__module__}'s source differs from the recorded one)")
     print("recorded: " + _canonical(recorded))
     print("replayed: " + _canonical(fresh))
     if recorded is not None and _canonical(fresh) == _canonical(recorded):

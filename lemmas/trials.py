@@ -7,6 +7,8 @@ order, in parallel, or one at a time in a replay, and give the same numbers.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import platform
 import sys
@@ -168,28 +170,85 @@ def _default_map(settings: Settings) -> TrialMap:
 # Replay files: one trial, reproducible alone.
 
 
+#: The format string of replay files. Their ``"source"`` section (provenance) is optional: files written
+#: before it existed replay as before, only without the check that the trial's code is unchanged.
+REPLAY_FORMAT = "lemmas-replay/1"
+
+
+def source_provenance(check: Check) -> dict[str, Any]:
+    """Where the code of ``check``'s trials lives: the module defining its trial function, the SHA-256 of that
+    module's source file (``None`` if it has none), and this package's version. A replay that differs while
+    the hash differs too may be due to the code, not the seed."""
+    import lemmas
+
+    try:
+        path = inspect.getsourcefile(check.trial)
+    except TypeError:  # a callable without Python source
+        path = None
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
+    return {"module": check.trial.__module__, "sha256": digest, "lemmas_version": lemmas.__version__}
+
+
+def source_changed(record: Mapping[str, Any], check: Check) -> bool:
+    """Whether the source hash recorded in a replay file differs from that of ``check``'s trial module now
+    (False for a file without provenance)."""
+    recorded = record.get("source")
+    if not isinstance(recorded, Mapping) or recorded.get("sha256") is None:
+        return False
+    return source_provenance(check)["sha256"] != recorded["sha256"]
+
+
+def trial_replay_record(
+    lemma: str,
+    check: str,
+    *,
+    uid: str,
+    case: Mapping[str, Any],
+    seed: int,
+    index: int,
+    overrides: Mapping[str, str],
+    observation: Observation | None,
+    environment: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The JSON-safe fields every replay file holds for trial ``index`` of check ``lemma:check`` on the case
+    with params ``case``; writers add their own sections on top (the audit adds ``"audit"``). The provenance
+    (``"source"``) comes from the registered check; a lemma not in the registry, which no replay could find
+    either, gets none."""
+    from lemmas.result import _json_safe
+
+    record = {
+        "format": REPLAY_FORMAT,
+        "lemma": lemma,
+        "check": check,
+        "case": dict(case),
+        "seed": seed,
+        "index": index,
+        "overrides": dict(overrides),
+        "observation": observation,
+        "environment": dict(environment),
+        "uid": uid,
+    }
+    try:
+        record["source"] = source_provenance(get_lemma(lemma).check(check))
+    except KeyError:  # not registered
+        pass
+    return _json_safe(record)
+
+
 def replay_record(result: CheckResult, index: int) -> dict[str, Any]:
     """What a replay file holds for trial ``index`` of ``result``."""
-    return {
-        "format": "lemmas-replay/1",
-        "lemma": result.lemma,
-        "check": result.check,
-        "case": result.case,
-        "seed": result.seed,
-        "index": index,
-        "overrides": result.overrides,
-        "observation": result.observations[index] if index < len(result.observations) else None,
-        "environment": result.environment,
-        "uid": result.uid,
-    }
+    return trial_replay_record(
+        result.lemma, result.check, uid=result.uid, case=result.case, seed=result.seed, index=index,
+        overrides=result.overrides, environment=result.environment,
+        observation=result.observations[index] if index < len(result.observations) else None,
+    )
 
 
 def write_replay(result: CheckResult, index: int, path: str | Path) -> Path:
-    from lemmas.result import _json_safe
-
+    """Write the replay file of trial ``index`` of ``result`` to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_json_safe(replay_record(result, index)), indent=1, sort_keys=True))
+    path.write_text(json.dumps(replay_record(result, index), indent=1, sort_keys=True))
     return path
 
 

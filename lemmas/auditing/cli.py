@@ -16,12 +16,11 @@ This module is imported by every ``lemmas`` invocation: it imports nothing heavy
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from lemmas.cli import _alpha, _positive_int, _seed
+from lemmas.cli import alpha_level, positive_int, seed_value
+from lemmas.terminal import TerminalLine
 
 EXIT_SURVIVED, EXIT_REFUTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -39,12 +38,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--critical", metavar="NAME", default=None,
                    help="bisect the factor on quantity NAME at which the search first finds a counterexample")
     p.add_argument("--budget", default="60s", metavar="TIME", help="time budget, e.g. 60s, 5m (default 60s)")
-    p.add_argument("--trials", type=_positive_int, default=None, metavar="N", help="at most N trials in all")
-    p.add_argument("--seed", type=_seed, default=None, metavar="S", help="run seed (default: the package's)")
+    p.add_argument("--trials", type=positive_int, default=None, metavar="N", help="at most N trials in all")
+    p.add_argument("--seed", type=seed_value, default=None, metavar="S", help="run seed (default: the package's)")
     effort = p.add_mutually_exclusive_group()
     effort.add_argument("--quick", dest="mode", action="store_const", const="quick", help="search the checks' quick cases")
     effort.add_argument("--full", dest="mode", action="store_const", const="full", help="search the checks' full cases")
-    p.add_argument("--alpha", type=_alpha, default=0.01, help="level of the statistical refutations (default 0.01)")
+    p.add_argument("--alpha", type=alpha_level, default=0.01, help="level of the statistical refutations (default 0.01)")
     p.add_argument("--no-data-search", dest="data_search", action="store_false",
                    help="search only the checks' own cases, not over the inputs")
     p.add_argument("--out", type=Path, default=Path("audits"), metavar="DIR",
@@ -59,16 +58,12 @@ class ProgressLine:
     """One line on stderr: time (or trials) used against the budget, trials, phase, smallest margin."""
 
     def __init__(self, stream: TextIO | None = None, enabled: bool | None = None, width: int = 24) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = _isatty(self.stream) if enabled is None else enabled
+        self.line = TerminalLine(stream, enabled)
         self.width = width
-        self._last = 0.0
-        self._shown = 0
 
     def __call__(self, state: dict[str, Any]) -> None:
-        if not self.enabled or time.monotonic() - self._last < 0.1:
+        if not self.line.due():
             return
-        self._last = time.monotonic()
         if state.get("max_trials"):
             done = state["trials"] / state["max_trials"]
         elif state.get("budget"):
@@ -78,24 +73,12 @@ class ProgressLine:
         filled = int(round(self.width * min(max(done, 0.0), 1.0)))
         margin = state.get("smallest_relative_margin")
         budget = f"/{state['budget']:.0f}" if state.get("budget") else ""
-        line = (f"[{'#' * filled}{' ' * (self.width - filled)}] {state['elapsed']:.0f}{budget} s, {state['trials']} trials, "
-                f"{state['phase']}" + ("" if margin is None else f", min margin {margin:+.3g}") + f"  {state['label'][:60]}")
-        self.stream.write("\r" + line + " " * max(self._shown - len(line), 0))
-        self.stream.flush()
-        self._shown = len(line)
+        self.line.show(f"[{'#' * filled}{' ' * (self.width - filled)}] {state['elapsed']:.0f}{budget} s, {state['trials']} trials, "
+                       f"{state['phase']}" + ("" if margin is None else f", min margin {margin:+.3g}") + f"  {state['label'][:60]}")
 
     def close(self) -> None:
-        if self.enabled and self._shown:
-            self.stream.write("\r" + " " * self._shown + "\r")
-            self.stream.flush()
-            self._shown = 0
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
+        """Blank the line, so the verdict is printed on a clean one."""
+        self.line.clear()
 
 
 def run(args: argparse.Namespace) -> int:

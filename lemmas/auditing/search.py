@@ -51,7 +51,7 @@ from lemmas.auditing.sequential import SequentialTest
 from lemmas.registry import Case, Check, Kind, Lemma, Settings
 from lemmas.result import Outcome, _json_safe
 from lemmas.symbolic import SYMBOLS, Bounds, Domain
-from lemmas.trials import environment, find_case, trial_rng
+from lemmas.trials import environment, find_case, trial_replay_record, trial_rng
 
 #: Called with a snapshot of the search (a dict) after every trial; the CLI draws a progress bar from it.
 ProgressFn = Callable[[dict], None]
@@ -254,18 +254,11 @@ class Counterexample:
     paper_holds_here: bool | None = None  # the paper's own statement on the same trial (single-trial refutations)
 
     def replay_record(self, claim: Mapping[str, str], env: Mapping[str, Any]) -> dict[str, Any]:
-        """The file ``lemmas replay FILE`` reads (format lemmas-replay/1), with the audit's own section."""
+        """The file ``lemmas replay FILE`` reads: the common replay fields plus the audit's own section."""
+        common = trial_replay_record(self.lemma, self.check, uid=self.uid, case=self.case, seed=self.seed, index=self.index,
+                                     overrides=self.overrides, observation=self.observation, environment=env)
         return _json_safe({
-            "format": "lemmas-replay/1",
-            "lemma": self.lemma,
-            "check": self.check,
-            "case": self.case,
-            "seed": self.seed,
-            "index": self.index,
-            "overrides": self.overrides,
-            "observation": self.observation,
-            "environment": dict(env),
-            "uid": self.uid,
+            **common,
             "audit": {
                 "claim": dict(claim),
                 "kind": self.kind,

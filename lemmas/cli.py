@@ -5,6 +5,9 @@
                                       run checks, one line per check-case (status and summary)
   lemmas report [--out reports] [--only ID|ID:check ...]
                                       run every (or the selected) check and write JSON, Markdown, HTML, plots
+  lemmas slack-map [--out reports/full] [--only ID ...] [--trials N]
+                                      the slack map alone (critical factor of every explicit constant), as
+                                      ``report --full`` appends it, without the full run (about 18 min)
   lemmas replay FILE                  re-run one recorded trial and compare it bit for bit (with a warning
                                       when the trial's module changed since the file was written)
 
@@ -39,6 +42,7 @@ from lemmas.report import ProgressBar, Run, RunError, SelectionError, planned_tr
 from lemmas.report.runner import resolve_lemma
 from lemmas.report.summary import status_counts
 from lemmas.result import CheckResult
+from lemmas.terminal import TerminalLine
 from lemmas.trials import replay, source_changed
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -222,6 +226,27 @@ def _write_slack_map(run: Run, settings: Settings, out: str) -> str:
     return f"Slack map of every explicit constant: {paths[2].name} (data: {paths[0].name})."
 
 
+def cmd_slack_map(args: argparse.Namespace) -> int:
+    """The slack map alone (what ``lemmas report --full`` appends): every explicit constant's critical factor,
+    searched on the quick cases; implied constants from quick runs of the exponent checks."""
+    from lemmas.auditing.slack_map import build_slack_map, write_slack_map
+
+    try:
+        lemmas = None if args.only is None else [resolve_lemma(i) for i in args.only]
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
+    line = TerminalLine(enabled=args.progress)
+    try:
+        slack = build_slack_map(lemmas, trials_per_constant=args.trials, settings=Settings(seed=args.seed, mode=Mode.QUICK),
+                                progress=lambda label: line.show(f"slack map: {label}"))
+    finally:
+        line.clear()
+    paths = write_slack_map(slack, args.out)
+    print(f"slack map: {len(slack.entries)} constant(s) searched, {len(slack.skipped)} not mapped, "
+          f"{slack.elapsed:.0f} s; wrote {', '.join(str(p) for p in paths)}")
+    return EXIT_OK
+
+
 def _canonical(obj: object) -> str:
     return json.dumps(obj, sort_keys=True)
 
@@ -305,6 +330,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True, help="draw plots (needs matplotlib)")
     add_run_options(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("slack-map", help="critical factor of every explicit constant (the slack map of report --full)")
+    p.add_argument("--out", metavar="DIR", type=Path, default=Path("reports/full"), help="output directory (default: reports/full)")
+    p.add_argument("--only", nargs="+", metavar="ID", default=None, help="only these lemmas")
+    p.add_argument("--trials", type=positive_int, default=120, metavar="N", help="search trials per constant (default 120)")
+    p.add_argument("--seed", type=seed_value, default=Settings().seed, metavar="S", help="run seed (default: the package's)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="the constant being searched, on stderr (default: only when stderr is a terminal)")
+    p.set_defaults(func=cmd_slack_map)
 
     p = sub.add_parser("replay", help="re-run one recorded trial and compare it bit for bit")
     p.add_argument("file", metavar="FILE", help="a replay file (reports/replays/*.json)")

@@ -103,6 +103,8 @@ def test_unexpected_violation_exits_1(fake_lemmas, capsys):
         (["frobnicate"], "list"),
         ([], "COMMAND"),
         (["replay", "/no/such/file.json"], "does not exist"),
+        (["slack-map", "--only", "no.such.lemma"], "du2018.lemma3.1"),
+        (["slack-map", "--trials", "0"], "positive integer"),
     ],
 )
 def test_bad_usage_exits_2_with_what_is_allowed(argv, allowed, capsys):
@@ -114,6 +116,15 @@ def test_bad_usage_exits_2_with_what_is_allowed(argv, allowed, capsys):
 def test_jobs_without_the_parallel_engine_is_bad_usage(capsys):
     assert cli.main(["check", "du2018.lemma3.1", "--jobs", "2"]) == 2
     assert "lemmas.parallel" in capsys.readouterr().err
+
+
+def test_slack_map_alone_writes_the_page_of_report_full(tmp_path, capsys):
+    code = cli.main(["slack-map", "--only", "du2018.lemma3.1", "--trials", "6", "--out", str(tmp_path), "--no-progress"])
+    assert code == 0
+    assert "3 constant(s) searched" in capsys.readouterr().out
+    data = json.loads((tmp_path / "slack_map.json").read_text())
+    assert data["trials_per_constant"] == 6 and {e["lemma"] for e in data["entries"]} == {"du2018.lemma3.1"}
+    assert (tmp_path / "slack_map.md").read_text().startswith("## Slack map")
 
 
 def test_check_runs_a_real_lemma_in_quick_mode(capsys):

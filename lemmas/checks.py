@@ -22,7 +22,7 @@ import numpy as np
 
 from lemmas.registry import Kind, Mode, Settings, all_checks
 from lemmas.result import Outcome, Tier, Verdict
-from lemmas.stats import drift_fit, exponent_claim, fit_exponent, implied_constants, probability_claim
+from lemmas.stats import drift_fit, exponent_claim, exponent_p_value, fit_exponent, implied_constants, probability_claim
 
 #: Relative width of the band around a threshold inside which a float comparison is "ambiguous".
 AMBIGUITY = 1e-9
@@ -134,7 +134,8 @@ def exponent_verdict(
     ``role`` = "calibration" observations estimate the implied constant; "test" observations (disjoint
     seeds) decide the verdict: the fitted exponent's confidence interval (:func:`lemmas.stats.fit_exponent`)
     against ``claimed``, and the drift of the implied constant across the grid. Each side of the two-sided
-    interval has level :func:`per_exponent_alpha`, so a claim fails at that one-sided level.
+    interval has level :func:`per_exponent_alpha`, so a claim fails at that one-sided level. The matching
+    p-value (:func:`lemmas.stats.exponent_p_value`) goes into the evidence for the reports' Holm procedure.
     """
     test = [o for o in observations if o.get("role", "test") == "test"]
     calib = [o for o in observations if o.get("role") == "calibration"]
@@ -165,6 +166,7 @@ def exponent_verdict(
             "drift": drift.as_dict(),
             "calibrated_constant": constant,
             "alpha": alpha,
+            "p_value": exponent_p_value(fit, claimed, direction),
             "x": xs,
             "y": ys,
             "variable": variable,

@@ -7,12 +7,15 @@
   the exact binomial p-values (reports), which is never less powerful than the per-check Bonferroni level
   the pass/fail verdicts use.
 * O(·)/Ω(·) claims: log-log least-squares exponent fits with confidence intervals (the union of a bootstrap
-  and a t-interval), and the implied constant y / x^p with its own drift exponent.
+  and a t-interval), and the implied constant y / x^p with its own drift exponent. Each exponent verdict
+  also records the p-value that matches its interval (:func:`exponent_p_value`), so that reports can run
+  Holm's procedure over the exponent verdicts as they do over the probability ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -104,6 +107,8 @@ class ExponentFit:
     points: int
     bootstrap_ci: tuple[float, float] = (float("nan"), float("nan"))
     t_ci: tuple[float, float] = (float("nan"), float("nan"))
+    standard_error: float = float("nan")  # of the least-squares slope, with points − 2 degrees of freedom
+    bootstrap_slopes: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {
@@ -154,7 +159,32 @@ def fit_exponent(
     half = float(_st.t.ppf(1.0 - tail, dof)) * se
     t_ci = (float(slope) - half, float(slope) + half)
     return ExponentFit(float(slope), float(intercept), min(boot[0], t_ci[0]), max(boot[1], t_ci[1]), level,
-                       int(lx.size), boot, t_ci)
+                       int(lx.size), boot, t_ci, se, slopes)
+
+
+def exponent_p_value(fit: ExponentFit, claimed: float, direction: str) -> float:
+    """The p-value of "the claim holds" that matches :func:`exponent_claim` on the fit's union interval.
+
+    Per model: the t-test of the slope against ``claimed`` (one-sided for "upper"/"lower", two-sided for
+    "equal") and the bootstrap's share of resampled slopes on the claim's side, (1 + count)/(1 + resamples).
+    The claim fails at one-sided level a exactly when both intervals exclude it, i.e. when both p-values are
+    below a, so the verdict's p-value is the larger of the two. Its resolution is 1/(1 + resamples).
+    """
+    if fit.bootstrap_slopes is None or not np.isfinite(fit.standard_error):
+        raise ValueError("exponent_p_value needs a fit from fit_exponent (bootstrap slopes and standard error)")
+    dof = fit.points - 2
+    slopes = fit.bootstrap_slopes
+    gap = fit.exponent - claimed
+    t = gap / fit.standard_error if fit.standard_error > 0 else (0.0 if gap == 0 else math.copysign(math.inf, gap))
+    upper = (float(_st.t.sf(t, dof)), (1.0 + np.count_nonzero(slopes <= claimed)) / (1.0 + slopes.size))
+    lower = (float(_st.t.cdf(t, dof)), (1.0 + np.count_nonzero(slopes >= claimed)) / (1.0 + slopes.size))
+    if direction == "upper":
+        return max(upper)
+    if direction == "lower":
+        return max(lower)
+    if direction == "equal":
+        return max(min(1.0, 2.0 * min(upper[0], lower[0])), min(1.0, 2.0 * min(upper[1], lower[1])))
+    raise ValueError(f"direction must be upper, lower or equal, got {direction!r}")
 
 
 def exponent_claim(fit: ExponentFit, claimed: float, direction: str) -> Outcome:

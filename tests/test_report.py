@@ -195,6 +195,16 @@ def test_family_wise_statement_bounds_the_exponent_verdicts_by_their_levels():
     assert "4 exponent result(s)" in fw.statement() and "K·α_e = 0.002" in fw.statement()
 
 
+def test_family_wise_statement_applies_holm_to_the_exponent_p_values_separately():
+    results = [_fake("e1[x]", "holds", "exponent", p=0.0001, alpha=0.025), _fake("e2[x]", "holds", "exponent", p=0.3, alpha=0.025),
+               _fake("p1[x]", "holds", "probability", 0.0001)]
+    fw = family_wise(results, alpha=0.05)
+    assert fw.exponent_p_values == {"e1[x]": 0.0001, "e2[x]": 0.3}
+    assert fw.exponent_holm_rejected == ("e1[x]",)  # 0.0001 <= 0.05/2, then 0.3 > 0.05/1 stops
+    assert "2 recorded exponent p-values" in fw.statement() and "rejects H0 for: e1[x]." in fw.statement()
+    assert fw.holm_rejected == ("p1[x]",) and fw.to_dict()["exponent_holm_rejected"] == ["e1[x]"]
+
+
 def test_exponent_plot_has_the_fitted_and_the_claimed_slope():
     result = {"kind": "exponent", "check": "decay", "verdict": {"quantity": "q", "bound": -0.5, "evidence": {
         "x": [10, 100, 1000], "y": [1.0, 0.3, 0.1], "fit": {"exponent": -0.5, "constant": 3.0}, "variable": "m"}}}

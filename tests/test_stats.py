@@ -97,3 +97,28 @@ def test_exponent_interval_covers_the_true_slope_at_its_level():
         (f.ci_low, f.ci_high) for f in (S.fit_exponent(x, x**-0.5 * np.exp(rng.normal(0, 0.2, x.size)), rng, level=0.9,
                                                        bootstrap=400) for _ in range(200))))
     assert covered >= 0.9 * 200 - 2 * math.sqrt(200 * 0.09)  # at least nominal, up to two standard errors
+
+
+@pytest.mark.parametrize("direction", ["upper", "lower", "equal"])
+def test_exponent_p_value_matches_the_verdict_of_the_union_interval(direction):
+    """p < α_side exactly when the claim fails on the interval of one-sided level α_side (away from the edge)."""
+    rng = np.random.default_rng(8)
+    x = np.repeat([100, 400, 1600, 6400], 3)
+    y = x**-0.5 * np.exp(rng.normal(0, 0.15, x.size))
+    fit = S.fit_exponent(x, y, np.random.default_rng(0), level=0.95)
+    side = 0.025 if direction != "equal" else 0.05
+    edges = np.array([fit.ci_low, fit.ci_high])
+    for claimed in np.linspace(fit.exponent - 1.0, fit.exponent + 1.0, 81):
+        if np.min(np.abs(edges - claimed)) < 0.02:
+            continue  # bootstrap quantile interpolation vs the counting p-value: only the edge may differ
+        fails = S.exponent_claim(fit, claimed, direction) is Outcome.FAILS
+        assert (S.exponent_p_value(fit, claimed, direction) < side) == fails, (direction, claimed)
+
+
+def test_exponent_p_value_is_small_for_a_wrong_claim_and_large_for_the_true_one():
+    rng = np.random.default_rng(9)
+    x = np.repeat([100, 400, 1600, 6400], 6)
+    y = x**-0.5 * np.exp(rng.normal(0, 0.1, x.size))
+    fit = S.fit_exponent(x, y, np.random.default_rng(0))
+    assert S.exponent_p_value(fit, -1.0, "upper") <= 1.0 / (1 + fit.bootstrap_slopes.size) + 1e-12
+    assert S.exponent_p_value(fit, -0.5, "equal") > 0.05

@@ -19,7 +19,12 @@ Integrators
   w_rᵀx_i = 0 (a sliding mode: the paper's footnote 6, "strictly speaking, this should be differential
   inclusion") the frozen-pattern steps alternate the two sides, as gradient descent with a small step does;
   both agree as the step shrinks. There the H recorded at the states (indicator ≥ 0 at the state's weights)
-  is not the matrix that drives u: the sliding pair contributes nothing to du_j/dt.
+  is not the matrix that drives u: the sliding pair contributes nothing to du_j/dt, and the H recorded at
+  the alternating states is a mix of patterns that is H(s) at no state of the flow.
+* :func:`sliding_gradient_flow`: the same flow through sliding modes (the Filippov solution, which GD
+  approaches as η → 0): sliding pairs are held on w_rᵀx_i = 0, the neuron moves with its velocity projected
+  onto span{x_b : b sliding}^⊥, and du/dt = H_eff(y − u) with H_eff recorded beside H of eq. (6) at the
+  flow's own states.
 * :func:`joint_gradient_flow`: both layers (App. A.1, eqs. 12–14). With patterns frozen the flow is a
   polynomial ODE, integrated by classical RK4 per step; step control and error estimate as above.
 * :func:`orthonormal_gradient_flow`, :func:`orthonormal_gradient_descent`: exact reductions when the inputs
@@ -278,6 +283,169 @@ def gradient_flow(X: np.ndarray, y: np.ndarray, W0: np.ndarray, a: np.ndarray, *
         t += h
         sweep = _sweep(X, W, a, W0, S0, chunk)
     return rec.trajectory(integrator="gradient flow (pattern-frozen exponential)", move=move, h_max=h_max, m=m)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Gradient flow through sliding modes (the Filippov solution of the differential inclusion, footnote 6)
+#
+# Where a pair (r, i) reaches w_rᵀx_i = 0 and the fields on both sides point back to it (x_iᵀf₋ > 0 > x_iᵀf₊,
+# f₋/f₊ the neuron's velocity with the pair inactive/active), the flow slides: w_rᵀx_i stays 0, the neuron
+# moves with the Filippov combination of the two fields, which is its velocity projected onto
+# span{x_b : b sliding}^⊥, and it adds nothing to u_i. Then du/dt = H_eff (y − u) with
+# H_eff = (1/m) Σ_r D_r X P_r Xᵀ D_r (D_r: the strictly active inputs, P_r: the projection), not eq. (7) with
+# H of eq. (6). The pattern-frozen integrator (:func:`gradient_flow`) alternates the two sides there, so the H it
+# records at its states is a mix of patterns that is H(s) at no state of the flow; this integrator holds the
+# sliding pairs on 0, so it records eq. (6) at the flow's own states (a sliding pair counts as active:
+# 𝕀{0 ≥ 0} = 1) and H_eff beside it. Between events both H's are constant and the step is closed form, as in
+# :func:`gradient_flow`; event timing is first order (step-halving measures it).
+
+#: A sliding mode that ends leaves w_rᵀx_i = 0 by this much, to the side its field points to.
+SLIDE_RELEASE = 1e-12
+
+
+@dataclass
+class _SlidingState:
+    """One pass over the width at the current weights, with the sliding pairs held on w_rᵀx_i = 0."""
+
+    u: np.ndarray
+    H: np.ndarray                 # eq. (6) at the state (a sliding pair sits at 0 and counts as active)
+    H_eff: np.ndarray             # the matrix that drives u: du/dt = H_eff (y − u)
+    active: np.ndarray            # m × n: w_rᵀx_i > 0 and (r, i) not sliding
+    positive: np.ndarray          # m × n: w_rᵀx_i > 0
+    max_move: float
+    flips: float
+
+
+def _sliding_groups(B: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(neurons, their sliding inputs) for every set of inputs on which some neurons slide."""
+    rows = np.flatnonzero(B.any(axis=1))
+    if rows.size == 0:
+        return []
+    sets, inverse = np.unique(B[rows], axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    return [(rows[inverse == g], np.flatnonzero(s)) for g, s in enumerate(sets)]
+
+
+def _sliding_state(X: np.ndarray, G: np.ndarray, W: np.ndarray, a: np.ndarray, B: np.ndarray, W0: np.ndarray,
+                   S0: np.ndarray | None, chunk: int) -> _SlidingState:
+    n, m = X.shape[0], W.shape[0]
+    u = np.zeros(n)
+    counts, counts_eff = np.zeros((n, n)), np.zeros((n, n))
+    active = np.empty((m, n), dtype=bool)
+    positive = np.empty((m, n), dtype=bool)
+    move2, flips = 0.0, 0
+    for sl in _chunks(m, chunk):
+        P = W[sl] @ X.T
+        positive[sl] = P > 0.0
+        active[sl] = positive[sl] & ~B[sl]
+        S = (active[sl] | B[sl]).astype(float)
+        A = active[sl].astype(float)
+        u += a[sl] @ (P * A)
+        counts += S.T @ S
+        counts_eff += A.T @ A
+        diff = W[sl] - W0[sl]
+        move2 = max(move2, float(np.max(np.einsum("ij,ij->i", diff, diff))))
+        if S0 is not None:
+            flips += int(np.count_nonzero((S > 0) != S0[sl]))
+    H_eff = G * counts_eff
+    for rows, inputs in _sliding_groups(B):
+        A = active[rows].astype(float)
+        H_eff -= (G[:, inputs] @ np.linalg.solve(G[np.ix_(inputs, inputs)], G[inputs, :])) * (A.T @ A)
+    return _SlidingState(u / math.sqrt(m), G * counts / m, H_eff / m, active, positive, math.sqrt(move2), flips / (n * m))
+
+
+def _project_sliding(V: np.ndarray, X: np.ndarray, G: np.ndarray, B: np.ndarray) -> None:
+    """Project the rows of V (weights or steps) of every sliding neuron onto span{x_b : b sliding}^⊥, in place."""
+    for rows, inputs in _sliding_groups(B):
+        Xs = X[inputs]
+        V[rows] -= np.linalg.solve(G[np.ix_(inputs, inputs)], Xs @ V[rows].T).T @ Xs
+
+
+def _enter_sliding(state: _SlidingState, previous: np.ndarray, e: np.ndarray, G: np.ndarray, a: np.ndarray,
+                   B: np.ndarray) -> bool:
+    """Start sliding on every pair that crossed 0 in the last step with x_iᵀf₋ > 0 > x_iᵀf₊; whether any did."""
+    r, i = np.nonzero((state.positive != previous) & ~B)
+    if r.size == 0:
+        return False
+    others = state.active[r].copy()
+    others[np.arange(r.size), i] = False
+    below = a[r] * np.einsum("kj,kj->k", others * e, G[:, i].T)        # √m x_iᵀf₋
+    above = below + a[r] * e[i] * G[i, i]                              # √m x_iᵀf₊
+    attract = (below > 0.0) & (above < 0.0)
+    B[r[attract], i[attract]] = True
+    return bool(attract.any())
+
+
+def _release_sliding(state: _SlidingState, e: np.ndarray, G: np.ndarray, X: np.ndarray, W: np.ndarray,
+                     B: np.ndarray) -> bool:
+    """End every sliding mode whose Filippov weight s_b (the share of the active-side field) left [0, 1];
+    whether any did. The velocity is a_r/√m (Σ_{k active} e_k x_k + Σ_b s_b e_b x_b) with x_bᵀ(velocity) = 0."""
+    released = False
+    for rows, inputs in _sliding_groups(B):
+        v = (state.active[rows] * e) @ G[:, inputs]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = -np.linalg.solve(G[np.ix_(inputs, inputs)], v.T).T / e[inputs]
+        rr, bb = np.nonzero(~((s >= 0.0) & (s <= 1.0)))
+        if rr.size:
+            B[rows[rr], inputs[bb]] = False
+            side = np.where(s[rr, bb] > 1.0, 1.0, -1.0)
+            W[rows[rr]] += (SLIDE_RELEASE * side)[:, None] * X[inputs[bb]]
+            released = True
+    return released
+
+
+@_single_blas_thread
+def sliding_gradient_flow(X: np.ndarray, y: np.ndarray, W0: np.ndarray, a: np.ndarray, *, move: float, t_max: float,
+                          h_max: float = np.inf, residual_tol: float = 1e-8, max_steps: int = 200_000,
+                          chunk: int | None = None) -> Trajectory:
+    """Gradient flow of the first layer through sliding modes (see the section comment); step controls as in
+    :func:`gradient_flow`. ``lambda_min`` is λ_min of eq. (6) at each state;
+    ``info["lambda_min_effective"]`` is λ_min(H_eff) and ``info["sliding"]`` the number of sliding pairs."""
+    X, y, W0, a = _validate(X, y, W0, a)
+    if not move > 0 or not t_max > 0:
+        raise InputError(f"sliding_gradient_flow: need move > 0 and t_max > 0, got move={move}, t_max={t_max}")
+    n, m = X.shape[0], W0.shape[0]
+    chunk = chunk or default_chunk(n, m)
+    sqrt_m, sqrt_n = math.sqrt(m), math.sqrt(n)
+    G = X @ X.T
+    W = W0.copy()
+    B = np.zeros((m, n), dtype=bool)                     # the sliding pairs
+    state = _sliding_state(X, G, W, a, B, W0, None, chunk)
+    S0, H0, previous = state.active.copy(), state.H, state.positive
+    e0 = float(np.linalg.norm(y - state.u))
+    rows: dict[str, list] = {k: [] for k in ("time", "u", "lambda_min", "lambda_eff", "h_drift", "max_move", "flips", "sliding")}
+    t = 0.0
+    for _ in range(max_steps + 1):
+        if _enter_sliding(state, previous, y - state.u, G, a, B):
+            _project_sliding(W, X, G, B)
+            state = _sliding_state(X, G, W, a, B, W0, S0, chunk)
+        if _release_sliding(state, y - state.u, G, X, W, B):
+            state = _sliding_state(X, G, W, a, B, W0, S0, chunk)
+        previous = state.positive
+        e = y - state.u
+        lam, V = np.linalg.eigh(state.H_eff)
+        for key, value in (("time", t), ("u", state.u.copy()), ("lambda_min", float(np.linalg.eigvalsh(state.H)[0])),
+                           ("lambda_eff", float(lam[0])), ("h_drift", float(np.max(np.abs(np.linalg.eigvalsh(state.H - H0))))),
+                           ("max_move", state.max_move), ("flips", state.flips), ("sliding", int(np.count_nonzero(B)))):
+            rows[key].append(value)
+        norm_e = float(np.linalg.norm(e))
+        if t >= t_max or norm_e <= residual_tol * e0 or norm_e == 0.0:
+            break
+        h = min(h_max, t_max - t, move * sqrt_m / (sqrt_n * norm_e))
+        v = V @ (_phi(lam, h) * (V.T @ e))         # ∫₀^h exp(−H_eff s) e ds
+        step = np.empty_like(W)
+        for sl in _chunks(m, chunk):
+            step[sl] = (state.active[sl] * v) @ X
+        _project_sliding(step, X, G, B)
+        W += a[:, None] / sqrt_m * step
+        _project_sliding(W, X, G, B)                     # rounding: keep the sliding pairs exactly on 0
+        t += h
+        state = _sliding_state(X, G, W, a, B, W0, S0, chunk)
+    return Trajectory(
+        time=np.array(rows["time"]), u=np.array(rows["u"]), y=y.copy(), lambda_min=np.array(rows["lambda_min"]),
+        h_drift=np.array(rows["h_drift"]), max_move=np.array(rows["max_move"]), flips=np.array(rows["flips"]),
+        info={"integrator": "gradient flow through sliding modes (Filippov; pattern-frozen exponential)", "move": move,
+              "h_max": h_max, "m": m, "lambda_min_effective": np.array(rows["lambda_eff"]), "sliding": np.array(rows["sliding"])})
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -352,3 +352,10 @@ def joint_conditional(params: Mapping[str, Any], rng: np.random.Generator, thres
                                lambda traj: inside(traj, W0), {"value": value})
     return {**judge(found["value"], found["value_shift"]), "states_inside": found["states_inside"],
             "last_time_inside": found["t_window"], "init_draws": draws}
+
+
+def sliding_flow(X: np.ndarray, y: np.ndarray, W0: np.ndarray, a: np.ndarray, lam0: float, params: Mapping[str, Any],
+                 refine: int = 1) -> dynamics.Trajectory:
+    """:func:`lemmas.core.dynamics.sliding_gradient_flow` of a case at step s/refine (step controls of
+    :func:`flow_settings`)."""
+    return dynamics.sliding_gradient_flow(X, y, W0, a, chunk=params.get("chunk"), **flow_settings(X, y, W0, a, lam0, params, refine))

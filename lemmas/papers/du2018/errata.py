@@ -16,6 +16,10 @@ control is the printed expression, which must fail.
 | 6 | pattern ratio Σ_{i=1}^{m}; Corollary 4.1's chain | Σ_{i=1}^{n}; Σ(1 − x)^{k/2} ≤ 2/x | — |
 | 7 | three (four) events each at δ, claim 1 − δ | δ/3 (δ/4) each | — |
 | 8 | Lemma 3.2: λ_min(H) > λ0/2 with no width | needs Lemma 3.1's event | this module (exact rank) and Lemma 3.2's checks |
+
+Not in spec §9, a project finding without a symbolic form: Lemma 3.3's hypothesis λ_min(H(s)) ≥ λ0/2 with H of
+eq. (6) does not give its loss bound where neurons slide along w_rᵀx_i = 0 (eq. (7) fails there; the hypothesis
+must be on H_eff), exposed numerically by du2018.lemma3.3:conditional_printed (see that module).
 """
 
 from __future__ import annotations

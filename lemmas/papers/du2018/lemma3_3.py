@@ -13,7 +13,7 @@ wherever it applies (conditional check on random runs), and by a worst-case sear
 max_r ‖w_r(t) − w_r(0)‖/R′ over initialisations and labels with the hypothesis in force. The search runs on
 orthonormal inputs with the exact flow (``lemmas.core.dynamics.orthonormal_gradient_flow``: no integration
 error), where H is diagonal and λ_min(H(s)) can sit just above λ0/2 for all s, and on generic inputs with
-the pattern-frozen integrator and labels along the slowest eigenvector of H(0).
+the flow through sliding modes (hypothesis on H_eff, see below) and labels along the slowest eigenvector of H(0).
 
 Finding (sliding modes; not in spec §9, proposed as erratum 9): the proof's eq. (7) du/dt = H(t)(y − u) fails
 where a neuron slides along w_rᵀx_i = 0 (footnote 6: the flow is a differential inclusion). Its Filippov
@@ -74,9 +74,9 @@ LEMMA = register(
         },
         notes=(
             "Erratum 1 (spec §9): R′ is missing a factor 2; the corrected radius is tested, the printed one is a labelled check.",
-            "Gradient flow, with step-halving evidence: conditional checks run the flow through sliding modes "
-            "(lemmas.core.dynamics.sliding_gradient_flow), worst-case searches the pattern-frozen exponential integrator, or the "
-            "exact flow for orthonormal inputs.",
+            "Gradient flow, with step-halving evidence: every check runs the flow through sliding modes "
+            "(lemmas.core.dynamics.sliding_gradient_flow) with the hypothesis on H_eff, or for orthonormal inputs the exact flow, "
+            "whose H counts a neuron stopped at w_rᵀx_i = 0 as inactive and so is H_eff.",
             f"Ties: a ratio within {dc.TIE:g} of 1 is not a violation (the radius can be attained as t → ∞).",
             "Finding (sliding modes, proposed spec §9 erratum 9): as printed, with H(s) of eq. (6), the loss bound is false for "
             "the gradient flow (the Filippov solution of footnote 6's differential inclusion, the limit of GD as η → 0). "
@@ -268,7 +268,7 @@ def _search_generic(params: Mapping[str, Any], rng: np.random.Generator, bounds:
         if lam_h0 >= threshold:
             candidates.append((lam_h0, W0, a))
     if not candidates:
-        return {"ratio": -math.inf, "shift": 0.0, "integrator": "pattern-frozen exponential"}
+        return {"ratio": -math.inf, "shift": 0.0, "integrator": "through sliding modes"}
     _, W0, a = min(candidates, key=lambda c: c[0])
     u0 = predictions(X, W0, a)
     v_min = np.linalg.eigh(gram(X, W0))[1][:, 0]
@@ -277,20 +277,20 @@ def _search_generic(params: Mapping[str, Any], rng: np.random.Generator, bounds:
         radius = bounds(radius_name, n=n, m=m, residual=float(np.linalg.norm(y - u0)), lambda0=lam0)
         return lambda traj: traj.max_move / radius
 
-    def inside(traj: dynamics.Trajectory) -> np.ndarray:
-        return traj.lambda_min >= threshold
+    def inside(traj: dynamics.Trajectory) -> np.ndarray:  # the corrected hypothesis, as in ``conditional``
+        return traj.info["lambda_min_effective"] >= threshold
 
     best = (-math.inf, None)
     for sign in (1.0, -1.0):
         for scale in _SCALES[::2]:
             y = u0 + sign * scale * v_min
-            traj = dc.flow(X, y, W0, a, lam0, params)
+            traj = dc.sliding_flow(X, y, W0, a, lam0, params)
             value = dc.worst(ratio_of(y)(traj), dc.held_since_start(inside(traj)))[0]
             if value > best[0]:
                 best = (value, y)
     y = best[1]
-    found = dc.halved_conditional(lambda refine: dc.flow(X, y, W0, a, lam0, params, refine), inside, {"ratio": ratio_of(y)})
-    return {"ratio": found["ratio"], "shift": found["ratio_shift"], "integrator": "pattern-frozen exponential",
+    found = dc.halved_conditional(lambda refine: dc.sliding_flow(X, y, W0, a, lam0, params, refine), inside, {"ratio": ratio_of(y)})
+    return {"ratio": found["ratio"], "shift": found["ratio_shift"], "integrator": "through sliding modes",
             "lambda_min_H0": float(np.linalg.eigvalsh(gram(X, W0))[0])}
 
 
@@ -315,7 +315,7 @@ def _search_trial(radius_name: str):
         found = search(params, rng, bounds, radius_name)
         inside = found["ratio"] > -math.inf
         return {
-            "hypotheses": {"lambda_min_H": bool(inside)},
+            "hypotheses": {"lambda_min_H_effective": bool(inside)},
             **dc.judge(found["ratio"] if inside else 0.0, found["shift"]),
             **{k: v for k, v in found.items() if k not in ("ratio", "shift")},
         }

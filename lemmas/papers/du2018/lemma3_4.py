@@ -61,6 +61,7 @@ LEMMA = register(
         notes=(
             "The events of Lemmas 3.1 and 3.2 are implicit in v2; they are recorded as hypotheses.",
             "For generic data R′ < R is out of reach (m ~ 10¹²): those runs are slack evidence.",
+            "Sliding modes (see du2018.lemma3.3, project finding): the proof chains Lemma 3.3 as printed with Lemma 3.2's certificate U, which bounds matrices of eq. (6) form only; on sliding modes u is driven by H_eff, whose entries away from the sliding input also change. A repair derived by hand, not tested here: λ_min(H_eff) ≥ λ_min(H(0)) − U − (n − 1)/m·#{r : f_r > 0}, i.e. c = √(2π)/24 instead of √(2π)/16 (Theorem 3.2's width ×9/4). The in-hypothesis runs here use orthonormal inputs (exact flow, whose H is H_eff), so no verdict depends on it; a probe put ‖H_eff − H(0)‖₂ ≤ 0.11·U at Lemma 3.2's radius.",
         ),
     )
 )

@@ -260,8 +260,8 @@ class DeepWeights:
     def astype(self, dtype: type) -> "DeepWeights":
         """A copy of all weights in ``dtype`` (float32 or float64); see the module's note on precision."""
         dtype = _float_type(dtype)
-        cast = lambda M: M.astype(dtype)  # noqa: E731
-        return DeepWeights(A=None if self.A is None else cast(self.A), Ws=tuple(map(cast, self.Ws)), B=cast(self.B))
+        return DeepWeights(A=None if self.A is None else self.A.astype(dtype), Ws=tuple(W.astype(dtype) for W in self.Ws),
+                           B=self.B.astype(dtype))
 
     @property
     def v(self) -> np.ndarray:

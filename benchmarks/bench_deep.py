@@ -17,11 +17,8 @@ Run: python benchmarks/bench_deep.py
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_info
@@ -29,19 +26,9 @@ from threadpoolctl import threadpool_info
 from lemmas.core import deep, deep_kernels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_all import interleaved_medians  # noqa: E402
+from run_all import interleaved_medians, median_seconds  # noqa: E402
 
 TARGET_RATIO = 1.5
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench_forward_backward(n: int = 100, d_in: int = 100, d_out: int = 1, m: int = 4096, L: int = 5, repeats: int = 7) -> dict[str, float]:
